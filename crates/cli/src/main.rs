@@ -1,0 +1,670 @@
+//! `mizani`: every Mizani job, headless. Each command parses its arguments, calls the one
+//! core API function that does the job (the same one the desktop app calls) and prints the
+//! result: a readable table by default, JSON with `--json`. Exit 0 on success; otherwise a
+//! one-line reason on stderr (JSON with `--json`) and a non-zero exit code.
+
+mod format;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use mizani_core::api::{self, InitRequest, NewLink, NewObjective, NewTarget};
+use mizani_core::catalogue::IndicatorDef;
+use mizani_core::engine::Scope;
+use mizani_core::model::{Category, Direction, Language, Names};
+use mizani_core::period::Period;
+use mizani_core::{CoreError, ErrorCode, Store};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mizani",
+    version,
+    about = "Mizani: social and financial performance of a microfinance institution, headless"
+)]
+struct Cli {
+    /// Database file (default: $MIZANI_DB, else the OS data directory)
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print JSON for scripts instead of tables
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create a new institution in an empty database
+    Init {
+        /// Institution name
+        #[arg(long)]
+        org: String,
+        /// Currency, a three-letter ISO code (XOF, USD, PEN…)
+        #[arg(long)]
+        currency: String,
+        /// Country, a two-letter ISO code
+        #[arg(long)]
+        country: Option<String>,
+        /// Language of the institution: en, fr or es
+        #[arg(long)]
+        lang: Option<String>,
+        /// Gross national income per capita, in the institution's currency
+        #[arg(long)]
+        gni_per_capita: Option<f64>,
+    },
+    /// Fill an empty database with the demo institution
+    Demo,
+    /// Set the mission statement and values
+    Mission {
+        /// The mission statement
+        #[arg(long)]
+        mission: String,
+        /// A value of the institution (repeat for several)
+        #[arg(long = "value")]
+        values: Vec<String>,
+    },
+    /// Branches
+    #[command(subcommand)]
+    Branch(BranchCmd),
+    /// List the data elements (raw monthly figures)
+    Elements,
+    /// Import monthly measurements from a CSV file (all or nothing)
+    Import {
+        /// CSV with header branch,period,element,value[,comment]
+        file: PathBuf,
+        /// Check the file and count what would change, without writing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Indicator values for a period (without --period: the catalogue with formulas)
+    Indicators {
+        /// 2025-03, 2025-Q1 or 2025
+        #[arg(long)]
+        period: Option<String>,
+        /// org, region:NAME or branch:CODE
+        #[arg(long, default_value = "org")]
+        scope: String,
+        /// Language of the names: en, fr or es
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Explain one indicator value: formula, numerator, denominator, each branch's share
+    Explain {
+        /// Indicator code
+        code: String,
+        #[arg(long)]
+        period: String,
+        #[arg(long, default_value = "org")]
+        scope: String,
+    },
+    /// Edit an indicator (a formula change bumps its version)
+    #[command(subcommand)]
+    Indicator(IndicatorCmd),
+    /// Objectives
+    #[command(subcommand)]
+    Objective(ObjectiveCmd),
+    /// Objectives with their indicators' progress, RAG, trend and forecast, reds first
+    Dashboard {
+        #[arg(long)]
+        period: String,
+        #[arg(long, default_value = "org")]
+        scope: String,
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Check the database: SQLite integrity and the domain's consistency
+    Check,
+    /// Backups
+    #[command(subcommand)]
+    Backup(BackupCmd),
+}
+
+#[derive(Subcommand)]
+enum BranchCmd {
+    /// Add a branch
+    Add {
+        /// Branch code (letters, digits, - and _)
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// Region (created if new)
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// List branches
+    List,
+}
+
+#[derive(Subcommand)]
+enum IndicatorCmd {
+    /// Create or change an indicator
+    Set(Box<IndicatorArgs>),
+}
+
+#[derive(Args)]
+struct IndicatorArgs {
+    /// Indicator code
+    code: String,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    numerator: Option<String>,
+    #[arg(long)]
+    denominator: Option<String>,
+    #[arg(long)]
+    factor: Option<f64>,
+    /// %, ratio, currency, count or number
+    #[arg(long)]
+    unit: Option<String>,
+    /// higher or lower (which is better)
+    #[arg(long)]
+    direction: Option<String>,
+    #[arg(long)]
+    green: Option<f64>,
+    #[arg(long)]
+    red: Option<f64>,
+    /// social, financial, client_protection or environmental
+    #[arg(long)]
+    category: Option<String>,
+    /// Annualise flows (× 12 / months in the period): true or false
+    #[arg(long)]
+    annualise: Option<bool>,
+}
+
+#[derive(Subcommand)]
+enum ObjectiveCmd {
+    /// Add an objective (or give everything as JSON with --file)
+    Add(Box<ObjectiveArgs>),
+    /// List objectives with indicators, baselines and targets
+    List {
+        /// Include archived objectives
+        #[arg(long)]
+        all: bool,
+    },
+    /// Archive an objective (it leaves the dashboard)
+    Archive { id: i64 },
+}
+
+#[derive(Args)]
+struct ObjectiveArgs {
+    /// JSON file with the whole objective (same fields as the flags)
+    #[arg(long, conflicts_with_all = ["title"])]
+    file: Option<PathBuf>,
+    #[arg(long, required_unless_present = "file")]
+    title: Option<String>,
+    #[arg(long, default_value = "")]
+    description: String,
+    /// SPM practice served, 1 to 5
+    #[arg(long, required_unless_present = "file")]
+    practice: Option<u8>,
+    /// Universal Standards dimension: social_strategy, committed_leadership,
+    /// client_centred_products, client_protection, responsible_hr, responsible_growth,
+    /// environmental
+    #[arg(long, required_unless_present = "file")]
+    dimension: Option<String>,
+    #[arg(long, default_value = "")]
+    owner: String,
+    /// Start date, YYYY-MM-DD
+    #[arg(long, required_unless_present = "file")]
+    start: Option<String>,
+    /// End date, YYYY-MM-DD
+    #[arg(long, required_unless_present = "file")]
+    end: Option<String>,
+    /// An activity of the strategy (repeat)
+    #[arg(long = "activity")]
+    activities: Vec<String>,
+    /// Linked indicator code (repeat)
+    #[arg(long = "indicator")]
+    indicators: Vec<String>,
+    /// Baseline: CODE=VALUE@PERIOD, or CODE@PERIOD to compute it (repeat)
+    #[arg(long = "baseline")]
+    baselines: Vec<String>,
+    /// Target: CODE=VALUE@PERIOD or CODE:BRANCH=VALUE@PERIOD (repeat)
+    #[arg(long = "target")]
+    targets: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum BackupCmd {
+    /// Write a consistent copy of the database (SQLite online backup)
+    Create {
+        /// Output file (default: backups/ beside the database)
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn open_existing(db: &Path) -> Result<Store, CoreError> {
+    if !db.exists() {
+        return Err(CoreError::not_found(format!(
+            "there is no database at {}; create one with `mizani init` or `mizani demo`",
+            db.display()
+        )));
+    }
+    Store::open(db)
+}
+
+fn lang(s: &Option<String>) -> Result<Option<Language>, CoreError> {
+    s.as_deref().map(Language::parse).transpose()
+}
+
+fn print_json<T: Serialize>(v: &T) -> Result<(), CoreError> {
+    let s = serde_json::to_string_pretty(v)
+        .map_err(|e| CoreError::new(ErrorCode::Io, format!("cannot write JSON: {e}")))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// Splits `LEFT=VALUE@PERIOD` (VALUE optional when `value_optional`).
+fn split_spec(
+    flag: &str,
+    s: &str,
+    value_optional: bool,
+) -> Result<(String, Option<f64>, String), CoreError> {
+    let bad = || {
+        CoreError::invalid(format!(
+            "{flag} '{s}' must look like CODE=VALUE@PERIOD{}",
+            if value_optional {
+                " or CODE@PERIOD"
+            } else {
+                ""
+            }
+        ))
+    };
+    let (left, period) = s.rsplit_once('@').ok_or_else(bad)?;
+    let (code, value) = match left.split_once('=') {
+        Some((c, v)) => {
+            let v = mizani_core::import::parse_number(v).ok_or_else(|| {
+                CoreError::invalid(format!("{flag} '{s}': '{v}' is not a number"))
+            })?;
+            (c, Some(v))
+        }
+        None if value_optional => (left, None),
+        None => return Err(bad()),
+    };
+    if code.trim().is_empty() || period.trim().is_empty() {
+        return Err(bad());
+    }
+    Ok((code.trim().to_string(), value, period.trim().to_string()))
+}
+
+fn objective_from_args(a: &ObjectiveArgs) -> Result<NewObjective, CoreError> {
+    if let Some(f) = &a.file {
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            CoreError::new(ErrorCode::Io, format!("cannot read {}: {e}", f.display()))
+        })?;
+        return serde_json::from_str(&text).map_err(|e| {
+            CoreError::invalid(format!("{}: not a valid objective ({e})", f.display()))
+        });
+    }
+    let mut links: Vec<NewLink> = Vec::new();
+    fn link<'a>(links: &'a mut Vec<NewLink>, code: &str) -> &'a mut NewLink {
+        if let Some(i) = links.iter().position(|l| l.indicator == code) {
+            return &mut links[i];
+        }
+        links.push(NewLink {
+            indicator: code.to_string(),
+            ..Default::default()
+        });
+        let last = links.len() - 1;
+        &mut links[last]
+    }
+    for c in &a.indicators {
+        link(&mut links, c.trim());
+    }
+    for b in &a.baselines {
+        let (code, value, period) = split_spec("--baseline", b, true)?;
+        let l = link(&mut links, &code);
+        l.baseline_value = value;
+        l.baseline_period = Some(period);
+    }
+    for t in &a.targets {
+        let (left, value, period) = split_spec("--target", t, false)?;
+        let (code, branch) = match left.split_once(':') {
+            Some((c, b)) => (c.to_string(), Some(b.to_string())),
+            None => (left, None),
+        };
+        link(&mut links, &code).targets.push(NewTarget {
+            period,
+            branch,
+            value: value.unwrap_or(0.0),
+        });
+    }
+    Ok(NewObjective {
+        title: a.title.clone().unwrap_or_default(),
+        description: a.description.clone(),
+        practice: a.practice.unwrap_or(0),
+        dimension: a.dimension.clone().unwrap_or_default(),
+        owner: a.owner.clone(),
+        start_date: a.start.clone().unwrap_or_default(),
+        end_date: a.end.clone().unwrap_or_default(),
+        activities: a.activities.clone(),
+        indicators: links,
+    })
+}
+
+fn indicator_def(store: &Store, a: &IndicatorArgs) -> Result<IndicatorDef, CoreError> {
+    let existing = mizani_core::repo::indicators(store.conn())?
+        .into_iter()
+        .find(|i| i.code == a.code.trim());
+    let need = |what: &str| CoreError::invalid(format!("a new indicator needs --{what}"));
+    let dir = a.direction.as_deref().map(Direction::parse).transpose()?;
+    let cat = a.category.as_deref().map(Category::parse).transpose()?;
+    Ok(match existing {
+        Some(i) => IndicatorDef {
+            code: i.code,
+            category: cat.unwrap_or(i.category),
+            numerator: a.numerator.clone().unwrap_or(i.numerator),
+            denominator: a.denominator.clone().unwrap_or(i.denominator),
+            factor: a.factor.unwrap_or(i.factor),
+            unit: a.unit.clone().unwrap_or(i.unit),
+            direction: dir.unwrap_or(i.direction),
+            green: a.green.or(i.green),
+            red: a.red.or(i.red),
+            annualise: a.annualise.unwrap_or(i.annualise),
+            name: match &a.name {
+                Some(n) => Names {
+                    en: n.clone(),
+                    fr: i.name.fr,
+                    es: i.name.es,
+                },
+                None => i.name,
+            },
+            description: i.description,
+        },
+        None => IndicatorDef {
+            code: a.code.clone(),
+            category: cat.ok_or_else(|| need("category"))?,
+            numerator: a.numerator.clone().ok_or_else(|| need("numerator"))?,
+            denominator: a.denominator.clone().ok_or_else(|| need("denominator"))?,
+            factor: a.factor.unwrap_or(1.0),
+            unit: a.unit.clone().unwrap_or_else(|| "ratio".into()),
+            direction: dir.ok_or_else(|| need("direction"))?,
+            green: a.green,
+            red: a.red,
+            annualise: a.annualise.unwrap_or(false),
+            name: Names {
+                en: a.name.clone().ok_or_else(|| need("name"))?,
+                fr: None,
+                es: None,
+            },
+            description: String::new(),
+        },
+    })
+}
+
+fn run(cli: Cli) -> Result<(), CoreError> {
+    let db = mizani_core::store::resolve_db_path(cli.db.as_deref())?;
+    let json = cli.json;
+    match cli.cmd {
+        Cmd::Init {
+            org,
+            currency,
+            country,
+            lang,
+            gni_per_capita,
+        } => {
+            let mut store = Store::open(&db)?;
+            let o = api::init(
+                &mut store,
+                &InitRequest {
+                    name: org,
+                    currency,
+                    country,
+                    language: lang,
+                    gni_per_capita,
+                },
+            )?;
+            if json {
+                print_json(&o)?;
+            } else {
+                println!("Created {} ({}) in {}", o.name, o.currency, db.display());
+            }
+        }
+        Cmd::Demo => {
+            let mut store = Store::open(&db)?;
+            let s = mizani_core::demo::load_demo(&mut store)?;
+            if json {
+                print_json(&s)?;
+            } else {
+                println!(
+                    "Loaded the demo institution {} into {}: {} regions, {} branches, {} months ({} to {}), {} values, {} objectives.",
+                    s.institution, db.display(), s.regions, s.branches, s.months, s.first_month, s.last_month, s.measurements, s.objectives
+                );
+            }
+        }
+        Cmd::Mission { mission, values } => {
+            let mut store = open_existing(&db)?;
+            let o = api::set_mission(&mut store, &mission, &values)?;
+            if json {
+                print_json(&o)?;
+            } else {
+                println!("Mission saved ({} values).", o.values.len());
+            }
+        }
+        Cmd::Branch(BranchCmd::Add { code, name, region }) => {
+            let mut store = open_existing(&db)?;
+            let b = api::branch_add(&mut store, &code, &name, region.as_deref())?;
+            if json {
+                print_json(&b)?;
+            } else {
+                println!("Added branch {} ({})", b.code, b.name);
+            }
+        }
+        Cmd::Branch(BranchCmd::List) => {
+            let store = open_existing(&db)?;
+            mizani_core::repo::organisation(store.conn())?;
+            let bs = mizani_core::repo::branches(store.conn())?;
+            if json {
+                print_json(&bs)?;
+            } else {
+                format::branches(&bs);
+            }
+        }
+        Cmd::Elements => {
+            let store = open_existing(&db)?;
+            mizani_core::repo::organisation(store.conn())?;
+            let es = mizani_core::repo::elements(store.conn())?;
+            if json {
+                print_json(&es)?;
+            } else {
+                format::elements(&es);
+            }
+        }
+        Cmd::Import { file, dry_run } => {
+            let mut store = open_existing(&db)?;
+            let r = api::import_csv_file(&mut store, &file, dry_run)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "{} {}: {} rows, {} new, {} changed, {} unchanged",
+                    if dry_run {
+                        "Checked (nothing written)"
+                    } else {
+                        "Imported"
+                    },
+                    r.file,
+                    r.rows,
+                    r.inserted,
+                    r.updated,
+                    r.unchanged
+                );
+            }
+        }
+        Cmd::Indicators {
+            period,
+            scope,
+            lang: l,
+        } => {
+            let store = open_existing(&db)?;
+            let l = lang(&l)?;
+            match period {
+                None => {
+                    mizani_core::repo::organisation(store.conn())?;
+                    let inds = mizani_core::repo::indicators(store.conn())?;
+                    if json {
+                        print_json(&inds)?;
+                    } else {
+                        format::catalogue(&inds, l.unwrap_or(Language::En));
+                    }
+                }
+                Some(p) => {
+                    let period = Period::parse(&p)?;
+                    let scope = Scope::parse(&scope)?;
+                    let vals = api::indicators(&store, period, &scope, l)?;
+                    if json {
+                        let rows: Vec<format::IndicatorJson> =
+                            vals.iter().map(format::IndicatorJson::from).collect();
+                        print_json(&rows)?;
+                    } else {
+                        let org = mizani_core::repo::organisation(store.conn())?;
+                        format::indicators(&vals, period, &scope, &org.currency);
+                    }
+                }
+            }
+        }
+        Cmd::Explain {
+            code,
+            period,
+            scope,
+        } => {
+            let store = open_existing(&db)?;
+            let v = api::explain(
+                &store,
+                &code,
+                Period::parse(&period)?,
+                &Scope::parse(&scope)?,
+            )?;
+            if json {
+                print_json(&v)?;
+            } else {
+                format::explain(&v);
+            }
+        }
+        Cmd::Indicator(IndicatorCmd::Set(a)) => {
+            let mut store = open_existing(&db)?;
+            let def = indicator_def(&store, &a)?;
+            let i = api::define_indicator(&mut store, &def)?;
+            if json {
+                print_json(&i)?;
+            } else {
+                println!(
+                    "Indicator {}: {} / {} × {} (formula version {})",
+                    i.code, i.numerator, i.denominator, i.factor, i.formula_version
+                );
+            }
+        }
+        Cmd::Objective(ObjectiveCmd::Add(a)) => {
+            let mut store = open_existing(&db)?;
+            let o = api::objective_add(&mut store, &objective_from_args(&a)?)?;
+            if json {
+                print_json(&o)?;
+            } else {
+                println!("Added objective {}: {}", o.id, o.title);
+            }
+        }
+        Cmd::Objective(ObjectiveCmd::List { all }) => {
+            let store = open_existing(&db)?;
+            mizani_core::repo::organisation(store.conn())?;
+            let os = mizani_core::repo::objectives(store.conn(), all)?;
+            if json {
+                print_json(&os)?;
+            } else {
+                format::objectives(&os);
+            }
+        }
+        Cmd::Objective(ObjectiveCmd::Archive { id }) => {
+            let mut store = open_existing(&db)?;
+            api::objective_archive(&mut store, id, true)?;
+            if !json {
+                println!("Archived objective {id}");
+            } else {
+                print_json(&serde_json::json!({"archived": id}))?;
+            }
+        }
+        Cmd::Dashboard {
+            period,
+            scope,
+            lang: l,
+        } => {
+            let store = open_existing(&db)?;
+            let d = api::dashboard(
+                store.conn(),
+                Period::parse(&period)?,
+                &Scope::parse(&scope)?,
+                lang(&l)?,
+            )?;
+            if json {
+                print_json(&d)?;
+            } else {
+                let org = mizani_core::repo::organisation(store.conn())?;
+                format::dashboard(&d, &org.currency);
+            }
+        }
+        Cmd::Check => {
+            let store = open_existing(&db)?;
+            let r = api::check(&store)?;
+            if json {
+                print_json(&r)?;
+            } else if r.ok {
+                println!("ok: integrity check passed and the data is consistent");
+            } else {
+                for p in &r.problems {
+                    println!("problem: {p}");
+                }
+            }
+            if !r.ok {
+                return Err(CoreError::new(
+                    ErrorCode::DatabaseDamaged,
+                    format!("the check found {} problem(s)", r.problems.len()),
+                )
+                .with_details(r.problems));
+            }
+        }
+        Cmd::Backup(BackupCmd::Create { output }) => {
+            let store = open_existing(&db)?;
+            let p = api::backup_create(&store, output.as_deref())?;
+            let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+            if json {
+                print_json(&serde_json::json!({"file": p, "bytes": size}))?;
+            } else {
+                println!(
+                    "Backup written to {} ({} bytes, integrity checked)",
+                    p.display(),
+                    size
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if json {
+                eprintln!("{}", serde_json::json!({"error": e}));
+            } else {
+                eprintln!("error: {}", e.message);
+                for d in &e.details {
+                    eprintln!("  {d}");
+                }
+            }
+            ExitCode::from(match e.code {
+                ErrorCode::InvalidInput
+                | ErrorCode::ImportRejected
+                | ErrorCode::InvalidFormula
+                | ErrorCode::NotFound
+                | ErrorCode::Conflict
+                | ErrorCode::NotInitialised => 2,
+                _ => 1,
+            })
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Errors that cross every boundary (CLI, IPC): a stable machine `code` and a human `message`.
+//! Front ends branch on `code`, never on the text.
+
+use serde::Serialize;
+
+/// Stable error codes. Adding one is fine; renaming one breaks the UI and scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A value given by the user is malformed or out of range (the message names the field).
+    InvalidInput,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The operation conflicts with existing data (duplicate code, non-empty database, …).
+    Conflict,
+    /// The database was written by a newer Mizani and cannot be opened by this one.
+    DatabaseTooNew,
+    /// The database file is not a Mizani database or is damaged.
+    DatabaseDamaged,
+    /// The database has no institution yet (`mizani init` or `mizani demo` first).
+    NotInitialised,
+    /// An import file was rejected as a whole; the message lists every bad line.
+    ImportRejected,
+    /// A formula does not parse or refers to unknown data elements.
+    InvalidFormula,
+    /// Reading or writing a file failed.
+    Io,
+    /// SQLite reported an unexpected error.
+    Database,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::DatabaseTooNew => "database_too_new",
+            ErrorCode::DatabaseDamaged => "database_damaged",
+            ErrorCode::NotInitialised => "not_initialised",
+            ErrorCode::ImportRejected => "import_rejected",
+            ErrorCode::InvalidFormula => "invalid_formula",
+            ErrorCode::Io => "io",
+            ErrorCode::Database => "database",
+        }
+    }
+}
+
+/// The one error type of mizani-core.
+#[derive(Debug, Clone, thiserror::Error, Serialize)]
+#[error("{message}")]
+pub struct CoreError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Line- or field-level details (e.g. every rejected row of an import).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+impl CoreError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        CoreError {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidInput, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
+    }
+    pub fn with_details(mut self, details: Vec<String>) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+impl From<rusqlite::Error> for CoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as E;
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            match f.code {
+                E::NotADatabase | E::DatabaseCorrupt => {
+                    return CoreError::new(
+                        ErrorCode::DatabaseDamaged,
+                        format!("the database file is damaged or is not a Mizani database ({e})"),
+                    )
+                }
+                E::DatabaseBusy | E::DatabaseLocked => return CoreError::new(
+                    ErrorCode::Database,
+                    "the database is busy (another Mizani window or command is writing); try again",
+                ),
+                E::ReadOnly | E::CannotOpen | E::PermissionDenied => {
+                    return CoreError::new(ErrorCode::Io, format!("cannot write the database: {e}"))
+                }
+                E::DiskFull => {
+                    return CoreError::new(
+                        ErrorCode::Io,
+                        "the disk is full: nothing was saved; free some space and try again",
+                    )
+                }
+                _ => {}
+            }
+        }
+        CoreError::new(ErrorCode::Database, format!("database error: {e}"))
+    }
+}
+
+impl From<std::io::Error> for CoreError {
+    fn from(e: std::io::Error) -> Self {
+        CoreError::new(ErrorCode::Io, e.to_string())
+    }
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

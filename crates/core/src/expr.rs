@@ -1,0 +1,495 @@
+//! Indicator formula expressions: numbers, data-element codes, `+ - * /`, parentheses,
+//! `opening(code)`, `avg(code)` and `org.gni_per_capita`. Parse errors name the position
+//! (1-based character column) so the UI can point at it.
+
+use crate::error::{CoreError, ErrorCode, Result};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// The element's value for the period: a stock at the last month, a flow summed.
+    Value,
+    /// A stock at the end of the month before the period.
+    Opening,
+    /// (opening + value) / 2 of a stock.
+    Avg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgParam {
+    GniPerCapita,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Num(f64),
+    Elem {
+        code: String,
+        access: Access,
+        pos: usize,
+    },
+    Org(OrgParam),
+    Neg(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+}
+
+/// Why an expression could not be evaluated to a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvalIssue {
+    DivisionByZero,
+    MissingOrgParam(OrgParam),
+}
+
+fn formula_error(src: &str, pos: usize, what: impl fmt::Display) -> CoreError {
+    CoreError::new(
+        ErrorCode::InvalidFormula,
+        format!("formula '{src}', at position {pos}: {what}"),
+    )
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Num(f64),
+    Ident(String),
+    Op(char),
+    LParen,
+    RParen,
+}
+
+fn lex(src: &str) -> Result<Vec<(Tok, usize)>> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let pos = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit() || c == '.' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            let text: String = chars[start..i].iter().collect();
+            let v: f64 = text
+                .parse()
+                .map_err(|_| formula_error(src, pos, format!("'{text}' is not a number")))?;
+            out.push((Tok::Num(v), pos));
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
+                i += 1;
+            }
+            let text: String = chars[start..i].iter().collect();
+            out.push((Tok::Ident(text), pos));
+        } else if "+-*/".contains(c) {
+            out.push((Tok::Op(c), pos));
+            i += 1;
+        } else if c == '(' {
+            out.push((Tok::LParen, pos));
+            i += 1;
+        } else if c == ')' {
+            out.push((Tok::RParen, pos));
+            i += 1;
+        } else {
+            return Err(formula_error(
+                src,
+                pos,
+                format!("unexpected character '{c}'"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    toks: Vec<(Tok, usize)>,
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn end_pos(&self) -> usize {
+        self.src.chars().count() + 1
+    }
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.i).map(|t| &t.0)
+    }
+    fn pos(&self) -> usize {
+        self.toks
+            .get(self.i)
+            .map(|t| t.1)
+            .unwrap_or_else(|| self.end_pos())
+    }
+    fn expr(&mut self) -> Result<Expr> {
+        let mut lhs = self.term()?;
+        while let Some(Tok::Op(c @ ('+' | '-'))) = self.peek() {
+            let op = if *c == '+' { BinOp::Add } else { BinOp::Sub };
+            self.i += 1;
+            let rhs = self.term()?;
+            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
+        }
+        Ok(lhs)
+    }
+    fn term(&mut self) -> Result<Expr> {
+        let mut lhs = self.unary()?;
+        while let Some(Tok::Op(c @ ('*' | '/'))) = self.peek() {
+            let op = if *c == '*' { BinOp::Mul } else { BinOp::Div };
+            self.i += 1;
+            let rhs = self.unary()?;
+            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
+        }
+        Ok(lhs)
+    }
+    fn unary(&mut self) -> Result<Expr> {
+        if let Some(Tok::Op('-')) = self.peek() {
+            self.i += 1;
+            return Ok(Expr::Neg(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+    fn primary(&mut self) -> Result<Expr> {
+        let pos = self.pos();
+        let Some((tok, _)) = self.toks.get(self.i).cloned() else {
+            return Err(formula_error(self.src, pos, "the formula ends too early"));
+        };
+        self.i += 1;
+        match tok {
+            Tok::Num(v) => Ok(Expr::Num(v)),
+            Tok::LParen => {
+                let e = self.expr()?;
+                self.expect_rparen(pos)?;
+                Ok(e)
+            }
+            Tok::Ident(name) => {
+                if let Some(Tok::LParen) = self.peek() {
+                    let access = match name.as_str() {
+                        "opening" => Access::Opening,
+                        "avg" => Access::Avg,
+                        _ => {
+                            return Err(formula_error(
+                                self.src,
+                                pos,
+                                format!("unknown function '{name}' (use opening() or avg())"),
+                            ))
+                        }
+                    };
+                    self.i += 1;
+                    let arg_pos = self.pos();
+                    let code = match self.toks.get(self.i).cloned() {
+                        Some((Tok::Ident(c), _)) if !c.contains('.') => c,
+                        _ => {
+                            return Err(formula_error(
+                                self.src,
+                                arg_pos,
+                                format!("{name}() takes one data element code, e.g. {name}(glp)"),
+                            ))
+                        }
+                    };
+                    self.i += 1;
+                    self.expect_rparen(pos)?;
+                    return Ok(Expr::Elem {
+                        code,
+                        access,
+                        pos: arg_pos,
+                    });
+                }
+                if name == "org.gni_per_capita" {
+                    return Ok(Expr::Org(OrgParam::GniPerCapita));
+                }
+                if name.contains('.') {
+                    return Err(formula_error(
+                        self.src,
+                        pos,
+                        format!("unknown name '{name}' (the only institution value is org.gni_per_capita)"),
+                    ));
+                }
+                Ok(Expr::Elem {
+                    code: name,
+                    access: Access::Value,
+                    pos,
+                })
+            }
+            Tok::Op(c) => Err(formula_error(self.src, pos, format!("unexpected '{c}'"))),
+            Tok::RParen => Err(formula_error(self.src, pos, "unexpected ')'")),
+        }
+    }
+    fn expect_rparen(&mut self, open_pos: usize) -> Result<()> {
+        match self.peek() {
+            Some(Tok::RParen) => {
+                self.i += 1;
+                Ok(())
+            }
+            _ => Err(formula_error(
+                self.src,
+                self.pos(),
+                format!("missing ')' to close the '(' at position {open_pos}"),
+            )),
+        }
+    }
+}
+
+impl Expr {
+    /// Parses a formula. Empty formulas are refused.
+    pub fn parse(src: &str) -> Result<Expr> {
+        let toks = lex(src)?;
+        if toks.is_empty() {
+            return Err(formula_error(src, 1, "the formula is empty"));
+        }
+        let mut p = Parser { src, toks, i: 0 };
+        let e = p.expr()?;
+        if p.i < p.toks.len() {
+            let pos = p.pos();
+            return Err(formula_error(
+                src,
+                pos,
+                "unexpected text after the end of the formula",
+            ));
+        }
+        Ok(e)
+    }
+
+    /// Every data element reference, in order of appearance (with duplicates).
+    pub fn refs(&self) -> Vec<(&str, Access, usize)> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| {
+            if let Expr::Elem { code, access, pos } = e {
+                out.push((code.as_str(), *access, *pos));
+            }
+        });
+        out
+    }
+
+    pub fn uses_org(&self, p: OrgParam) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| {
+            if *e == Expr::Org(p) {
+                found = true
+            }
+        });
+        found
+    }
+
+    fn walk<'s>(&'s self, f: &mut impl FnMut(&'s Expr)) {
+        f(self);
+        match self {
+            Expr::Neg(a) => a.walk(f),
+            Expr::Bin(_, a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            _ => {}
+        }
+    }
+
+    /// Evaluates with `elem(code, access)` giving the (already aggregated) element values.
+    pub fn eval(
+        &self,
+        elem: &mut impl FnMut(&str, Access) -> f64,
+        gni_per_capita: Option<f64>,
+    ) -> std::result::Result<f64, EvalIssue> {
+        Ok(match self {
+            Expr::Num(v) => *v,
+            Expr::Elem { code, access, .. } => elem(code, *access),
+            Expr::Org(OrgParam::GniPerCapita) => {
+                gni_per_capita.ok_or(EvalIssue::MissingOrgParam(OrgParam::GniPerCapita))?
+            }
+            Expr::Neg(a) => -a.eval(elem, gni_per_capita)?,
+            Expr::Bin(op, a, b) => {
+                let x = a.eval(elem, gni_per_capita)?;
+                let y = b.eval(elem, gni_per_capita)?;
+                match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul => x * y,
+                    BinOp::Div => {
+                        if y == 0.0 {
+                            return Err(EvalIssue::DivisionByZero);
+                        }
+                        x / y
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn prec(e: &Expr) -> u8 {
+            match e {
+                Expr::Bin(BinOp::Add | BinOp::Sub, ..) => 1,
+                Expr::Bin(BinOp::Mul | BinOp::Div, ..) => 2,
+                _ => 3,
+            }
+        }
+        match self {
+            Expr::Num(v) => write!(f, "{v}"),
+            Expr::Elem {
+                code,
+                access: Access::Value,
+                ..
+            } => write!(f, "{code}"),
+            Expr::Elem {
+                code,
+                access: Access::Opening,
+                ..
+            } => write!(f, "opening({code})"),
+            Expr::Elem {
+                code,
+                access: Access::Avg,
+                ..
+            } => write!(f, "avg({code})"),
+            Expr::Org(OrgParam::GniPerCapita) => write!(f, "org.gni_per_capita"),
+            Expr::Neg(a) => {
+                if prec(a) < 3 {
+                    write!(f, "-({a})")
+                } else {
+                    write!(f, "-{a}")
+                }
+            }
+            Expr::Bin(op, a, b) => {
+                let p = prec(self);
+                let sym = match op {
+                    BinOp::Add => "+",
+                    BinOp::Sub => "-",
+                    BinOp::Mul => "*",
+                    BinOp::Div => "/",
+                };
+                if prec(a) < p {
+                    write!(f, "({a})")?;
+                } else {
+                    write!(f, "{a}")?;
+                }
+                write!(f, " {sym} ")?;
+                // Right operand of - and / needs parentheses at equal precedence.
+                if prec(b) < p || (prec(b) == p && matches!(op, BinOp::Sub | BinOp::Div)) {
+                    write!(f, "({b})")
+                } else {
+                    write!(f, "{b}")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(src: &str, vals: &[(&str, f64)]) -> std::result::Result<f64, EvalIssue> {
+        let e = Expr::parse(src).expect("parses");
+        e.eval(
+            &mut |c, a| {
+                let v = vals
+                    .iter()
+                    .find(|(k, _)| *k == c)
+                    .map(|x| x.1)
+                    .unwrap_or(f64::NAN);
+                match a {
+                    Access::Value => v,
+                    Access::Opening => v / 2.0,
+                    Access::Avg => (v / 2.0 + v) / 2.0,
+                }
+            },
+            Some(1000.0),
+        )
+    }
+
+    #[test]
+    fn precedence_and_parentheses() {
+        assert_eq!(eval("1 + 2 * 3", &[]), Ok(7.0), "* binds tighter than +");
+        assert_eq!(
+            eval("(1 + 2) * 3", &[]),
+            Ok(9.0),
+            "parentheses override precedence"
+        );
+        assert_eq!(eval("8 / 4 / 2", &[]), Ok(1.0), "/ is left-associative");
+        assert_eq!(eval("-2 * -3", &[]), Ok(6.0), "unary minus");
+        assert_eq!(eval("10 - 4 - 3", &[]), Ok(3.0), "- is left-associative");
+    }
+
+    #[test]
+    fn functions_and_org_values() {
+        assert_eq!(
+            eval("opening(glp)", &[("glp", 100.0)]),
+            Ok(50.0),
+            "opening() access"
+        );
+        assert_eq!(
+            eval("avg(glp)", &[("glp", 100.0)]),
+            Ok(75.0),
+            "avg() access"
+        );
+        assert_eq!(
+            eval("glp / org.gni_per_capita", &[("glp", 5000.0)]),
+            Ok(5.0),
+            "GNI per capita"
+        );
+    }
+
+    #[test]
+    fn division_by_zero_is_an_issue_not_infinity() {
+        assert_eq!(
+            eval("1 / (glp - glp)", &[("glp", 3.0)]),
+            Err(EvalIssue::DivisionByZero)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_position() {
+        let cases = [
+            ("glp +", 6, "ends too early"),
+            ("glp $ 2", 5, "unexpected character"),
+            ("(glp + 1", 9, "missing ')'"),
+            ("sum(glp)", 1, "unknown function"),
+            ("avg(1)", 5, "takes one data element"),
+            ("glp glp", 5, "unexpected text"),
+            ("org.foo", 1, "unknown name"),
+            ("", 1, "empty"),
+        ];
+        for (src, pos, what) in cases {
+            let e = Expr::parse(src).expect_err(src);
+            assert_eq!(
+                e.code,
+                ErrorCode::InvalidFormula,
+                "{src}: formula errors have their own code"
+            );
+            assert!(
+                e.message.contains(&format!("position {pos}")) && e.message.contains(what),
+                "{src}: expected position {pos} and '{what}' in: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for src in [
+            "glp - (a - b)",
+            "a / (b * c)",
+            "(a + b) * c",
+            "-(a + b)",
+            "avg(glp) / 2",
+        ] {
+            let e = Expr::parse(src).expect("parses");
+            let again = Expr::parse(&e.to_string()).expect("display output parses");
+            assert_eq!(
+                e.to_string(),
+                again.to_string(),
+                "display is stable for {src}"
+            );
+            assert_eq!(e.to_string(), src, "canonical form of {src}");
+        }
+    }
+}

@@ -1,0 +1,796 @@
+//! The SQLite store: opening (pragmas in one place), migrations (embedded, append-only, one
+//! transaction, `user_version` guard) and the single write path ([`Store::write`]) that runs in
+//! an IMMEDIATE transaction and records every change in the audit trail.
+
+use crate::error::{CoreError, ErrorCode, Result};
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+
+/// Embedded migrations, in order. Append only: released files are never edited.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// `PRAGMA application_id` of Mizani databases ("MZNI").
+pub const APPLICATION_ID: i64 = 0x4D5A_4E49;
+
+/// Environment variable that overrides the database location.
+pub const DB_ENV: &str = "MIZANI_DB";
+
+/// The default database file: `<OS data dir>/mizani.sqlite`.
+pub fn default_db_path() -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("org", "Mizani", "Mizani").ok_or_else(|| {
+        CoreError::new(
+            ErrorCode::Io,
+            "cannot find a data directory for this user; use --db PATH",
+        )
+    })?;
+    Ok(dirs.data_dir().join("mizani.sqlite"))
+}
+
+/// `--db` if given, else `MIZANI_DB`, else the OS data dir.
+pub fn resolve_db_path(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os(DB_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    default_db_path()
+}
+
+/// The user name written in the audit trail: `MIZANI_USER`, else the OS user.
+pub fn current_user() -> String {
+    for var in ["MIZANI_USER", "USER", "USERNAME", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.trim().is_empty() {
+                return v.trim().to_string();
+            }
+        }
+    }
+    "unknown".to_string()
+}
+
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// An open Mizani database.
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+    user: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+fn configure(conn: &Connection, in_memory: bool) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    if !in_memory {
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(CoreError::new(
+                ErrorCode::Io,
+                format!("the database could not be switched to WAL mode (got {mode})"),
+            ));
+        }
+        // NORMAL is durable in WAL mode except for the last commits on power loss; FULL keeps
+        // every acknowledged write, which is what we promise.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                CoreError::new(
+                    ErrorCode::Io,
+                    format!(
+                        "cannot create the folder {} for the database: {e}",
+                        dir.display()
+                    ),
+                )
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Io,
+                format!("cannot open {}: {e}", path.display()),
+            )
+        })?;
+        let mut store = Store {
+            conn,
+            path: Some(path.to_path_buf()),
+            user: current_user(),
+        };
+        store.check_identity()?;
+        configure(&store.conn, false)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// A fresh in-memory database (tests, previews).
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        configure(&conn, true)?;
+        let mut store = Store {
+            conn,
+            path: None,
+            user: current_user(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub fn set_user(&mut self, user: impl Into<String>) {
+        self.user = user.into();
+    }
+
+    /// Read access. Writes must go through [`Store::write`].
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Refuses files that are not Mizani databases before anything is written to them.
+    fn check_identity(&self) -> Result<()> {
+        let app_id: i64 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        let name = self
+            .path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if app_id != 0 && app_id != APPLICATION_ID {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseDamaged,
+                format!("{name} is an SQLite database of another program, not a Mizani database"),
+            ));
+        }
+        if app_id == 0 && (version != 0 || tables != 0) {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseDamaged,
+                format!("{name} is an SQLite database of another program, not a Mizani database"),
+            ));
+        }
+        if version > SCHEMA_VERSION {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseTooNew,
+                format!(
+                    "{name} was written by a newer Mizani (schema version {version}; this Mizani knows up to {SCHEMA_VERSION}). Install the newer Mizani to open it; nothing was changed."
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Applies pending migrations in one IMMEDIATE transaction.
+    fn migrate(&mut self) -> Result<()> {
+        let version = self.schema_version()?;
+        if version > SCHEMA_VERSION {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseTooNew,
+                format!("the database was written by a newer Mizani (schema version {version}; this Mizani knows up to {SCHEMA_VERSION}). Install the newer Mizani to open it; nothing was changed."),
+            ));
+        }
+        if version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).map_err(|e| {
+                CoreError::new(
+                    ErrorCode::Database,
+                    format!("migration {} failed: {e}", i + 1),
+                )
+            })?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The one write path: runs `f` in an IMMEDIATE transaction; every change made through the
+    /// [`WriteTx`] is recorded in the audit trail under one batch named `action`. Commits only if
+    /// `f` succeeds; otherwise nothing is written.
+    pub fn write<T>(
+        &mut self,
+        action: &str,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let user = self.user.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut w = WriteTx {
+            tx,
+            user,
+            action: action.to_string(),
+            batch: None,
+            at: now_unix(),
+        };
+        let out = f(&mut w)?;
+        w.tx.commit()?;
+        Ok(out)
+    }
+
+    /// Online backup (SQLite's backup API; consistent even while others write).
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            return Err(CoreError::conflict(format!(
+                "{} already exists; choose another file name",
+                dest.display()
+            )));
+        }
+        let tmp = dest.with_extension("partial");
+        let _ = std::fs::remove_file(&tmp);
+        let run = || -> Result<()> {
+            let mut out = Connection::open(&tmp).map_err(|e| {
+                CoreError::new(
+                    ErrorCode::Io,
+                    format!("cannot write {}: {e}", tmp.display()),
+                )
+            })?;
+            {
+                let b = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+                b.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
+            }
+            let ok: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            if ok != "ok" {
+                return Err(CoreError::new(
+                    ErrorCode::DatabaseDamaged,
+                    format!("the backup failed its integrity check: {ok}"),
+                ));
+            }
+            // A backup is a self-contained single file.
+            out.pragma_update(None, "journal_mode", "DELETE")?;
+            drop(out);
+            std::fs::rename(&tmp, dest)?;
+            Ok(())
+        };
+        let r = run();
+        if r.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        r
+    }
+}
+
+/// A table that the write path knows how to change.
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    /// Columns of the primary or natural key.
+    pub key: &'static [&'static str],
+    /// Row metadata written with a change but neither compared nor audited
+    /// (e.g. who entered a measurement and when: the audit batch records that already).
+    pub unaudited: &'static [&'static str],
+}
+
+pub const ORGANISATION: Table = Table {
+    name: "organisation",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const REGION: Table = Table {
+    name: "region",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const BRANCH: Table = Table {
+    name: "branch",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const DATA_ELEMENT: Table = Table {
+    name: "data_element",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const INDICATOR: Table = Table {
+    name: "indicator",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const INDICATOR_FORMULA: Table = Table {
+    name: "indicator_formula",
+    key: &["indicator_id", "version"],
+    unaudited: &[],
+};
+pub const OBJECTIVE: Table = Table {
+    name: "objective",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const OBJECTIVE_ACTIVITY: Table = Table {
+    name: "objective_activity",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const OBJECTIVE_INDICATOR: Table = Table {
+    name: "objective_indicator",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const TARGET: Table = Table {
+    name: "target",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const MEASUREMENT: Table = Table {
+    name: "measurement",
+    key: &["element_id", "month", "branch_id"],
+    unaudited: &["entered_by", "entered_at"],
+};
+
+/// What a [`WriteTx::set`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+/// A write transaction. All changes go through `insert`, `set` and `delete`, which keep the
+/// audit trail.
+pub struct WriteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    user: String,
+    action: String,
+    batch: Option<i64>,
+    at: i64,
+}
+
+fn audit_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Real(r) => Some(format_real(*r)),
+        Value::Text(t) => Some(t.clone()),
+        Value::Blob(b) => Some(format!("<{} bytes>", b.len())),
+    }
+}
+
+/// Shortest text that reads back to the same f64.
+pub fn format_real(r: f64) -> String {
+    if r.fract() == 0.0 && r.abs() < 1e15 {
+        format!("{}", r as i64)
+    } else {
+        format!("{r}")
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Integer(x), Value::Real(y)) | (Value::Real(y), Value::Integer(x)) => {
+            (*x as f64) == *y
+        }
+        _ => a == b,
+    }
+}
+
+impl WriteTx<'_> {
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub fn now(&self) -> i64 {
+        self.at
+    }
+
+    /// Read access inside the transaction.
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    fn batch_id(&mut self) -> Result<i64> {
+        if let Some(b) = self.batch {
+            return Ok(b);
+        }
+        self.tx
+            .prepare_cached("INSERT INTO audit_batch (at, user_name, action) VALUES (?1, ?2, ?3)")?
+            .execute(params![self.at, self.user, self.action])?;
+        let id = self.tx.last_insert_rowid();
+        self.batch = Some(id);
+        Ok(id)
+    }
+
+    fn audit(
+        &mut self,
+        entity: &str,
+        key: &str,
+        field: &str,
+        old: Option<String>,
+        new: Option<String>,
+    ) -> Result<()> {
+        let batch = self.batch_id()?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO audit (batch_id, entity, entity_key, field, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![batch, entity, key, field, old, new])?;
+        Ok(())
+    }
+
+    /// Inserts a row with a new rowid; returns it. `label` names the row in the audit trail
+    /// (defaults to the rowid).
+    pub fn insert(
+        &mut self,
+        table: &Table,
+        fields: &[(&str, Value)],
+        label: Option<&str>,
+    ) -> Result<i64> {
+        let cols: Vec<&str> = fields.iter().map(|f| f.0).collect();
+        let marks: Vec<String> = (1..=fields.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            table.name,
+            cols.join(", "),
+            marks.join(", ")
+        );
+        self.tx
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(fields.iter().map(|f| &f.1)))?;
+        let id = self.tx.last_insert_rowid();
+        let key = label.map(str::to_string).unwrap_or_else(|| id.to_string());
+        for (col, v) in fields {
+            if let Some(text) = audit_text(v) {
+                self.audit(table.name, &key, col, None, Some(text))?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// Inserts or updates the row with key `key` (values for `table.key`), setting `fields`.
+    /// Only fields whose value changes are written to the audit trail.
+    pub fn set(
+        &mut self,
+        table: &Table,
+        key: &[Value],
+        label: &str,
+        fields: &[(&str, Value)],
+    ) -> Result<Outcome> {
+        let where_clause: Vec<String> = table
+            .key
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} = ?{}", i + 1))
+            .collect();
+        let cols: Vec<&str> = fields.iter().map(|f| f.0).collect();
+        let select = format!(
+            "SELECT {} FROM {} WHERE {}",
+            if cols.is_empty() {
+                "1".to_string()
+            } else {
+                cols.join(", ")
+            },
+            table.name,
+            where_clause.join(" AND ")
+        );
+        let n = fields.len();
+        let old: Option<Vec<Value>> = self
+            .tx
+            .prepare_cached(&select)?
+            .query_row(rusqlite::params_from_iter(key.iter()), |r| {
+                (0..n).map(|i| r.get::<_, Value>(i)).collect()
+            })
+            .optional()?;
+        match old {
+            None => {
+                let all_cols: Vec<&str> = table
+                    .key
+                    .iter()
+                    .copied()
+                    .chain(cols.iter().copied())
+                    .collect();
+                let marks: Vec<String> = (1..=all_cols.len()).map(|i| format!("?{i}")).collect();
+                let sql = format!(
+                    "INSERT INTO {} ({}) VALUES ({})",
+                    table.name,
+                    all_cols.join(", "),
+                    marks.join(", ")
+                );
+                let vals: Vec<&Value> = key.iter().chain(fields.iter().map(|f| &f.1)).collect();
+                self.tx
+                    .prepare_cached(&sql)?
+                    .execute(rusqlite::params_from_iter(vals))?;
+                for (col, v) in fields {
+                    if table.unaudited.contains(col) {
+                        continue;
+                    }
+                    if let Some(text) = audit_text(v) {
+                        self.audit(table.name, label, col, None, Some(text))?;
+                    }
+                }
+                Ok(Outcome::Inserted)
+            }
+            Some(old) => {
+                let meta = |i: usize| table.unaudited.contains(&fields[i].0);
+                let changed: Vec<usize> = (0..n)
+                    .filter(|&i| !meta(i) && !same(&old[i], &fields[i].1))
+                    .collect();
+                if changed.is_empty() {
+                    return Ok(Outcome::Unchanged);
+                }
+                let written: Vec<usize> = (0..n)
+                    .filter(|&i| changed.contains(&i) || meta(i))
+                    .collect();
+                let sets: Vec<String> = written
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &i)| format!("{} = ?{}", fields[i].0, key.len() + j + 1))
+                    .collect();
+                let sql = format!(
+                    "UPDATE {} SET {} WHERE {}",
+                    table.name,
+                    sets.join(", "),
+                    where_clause.join(" AND ")
+                );
+                let vals: Vec<&Value> = key
+                    .iter()
+                    .chain(written.iter().map(|&i| &fields[i].1))
+                    .collect();
+                self.tx
+                    .prepare_cached(&sql)?
+                    .execute(rusqlite::params_from_iter(vals))?;
+                for &i in &changed {
+                    self.audit(
+                        table.name,
+                        label,
+                        fields[i].0,
+                        audit_text(&old[i]),
+                        audit_text(&fields[i].1),
+                    )?;
+                }
+                Ok(Outcome::Updated)
+            }
+        }
+    }
+
+    /// Updates fields of an existing row; `NotFound` if the row does not exist.
+    pub fn update(
+        &mut self,
+        table: &Table,
+        key: &[Value],
+        label: &str,
+        fields: &[(&str, Value)],
+    ) -> Result<Outcome> {
+        let where_clause: Vec<String> = table
+            .key
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} = ?{}", i + 1))
+            .collect();
+        let exists: bool = self.tx.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE {})",
+                table.name,
+                where_clause.join(" AND ")
+            ),
+            rusqlite::params_from_iter(key.iter()),
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Err(CoreError::not_found(format!(
+                "{} {label} does not exist",
+                table.name
+            )));
+        }
+        self.set(table, key, label, fields)
+    }
+
+    /// Deletes rows matching `key`; the whole old row goes to the audit trail as JSON.
+    pub fn delete(&mut self, table: &Table, key: &[Value], label: &str) -> Result<bool> {
+        let where_clause: Vec<String> = table
+            .key
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} = ?{}", i + 1))
+            .collect();
+        let select = format!(
+            "SELECT * FROM {} WHERE {}",
+            table.name,
+            where_clause.join(" AND ")
+        );
+        let old: Option<String> = {
+            let mut stmt = self.tx.prepare_cached(&select)?;
+            let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+            stmt.query_row(rusqlite::params_from_iter(key.iter()), |r| {
+                let mut m = serde_json::Map::new();
+                for (i, name) in names.iter().enumerate() {
+                    let v: Value = r.get(i)?;
+                    m.insert(
+                        name.clone(),
+                        audit_text(&v)
+                            .map(serde_json::Value::String)
+                            .unwrap_or(serde_json::Value::Null),
+                    );
+                }
+                Ok(serde_json::Value::Object(m).to_string())
+            })
+            .optional()?
+        };
+        let Some(old) = old else { return Ok(false) };
+        let sql = format!(
+            "DELETE FROM {} WHERE {}",
+            table.name,
+            where_clause.join(" AND ")
+        );
+        self.tx
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(key.iter()))?;
+        self.audit(table.name, label, "*", Some(old), None)?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_set_version_and_identity() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        let store = Store::open(&path).expect("creates a new database");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            SCHEMA_VERSION,
+            "fully migrated"
+        );
+        let mode: String = store
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal", "file databases run in WAL mode");
+        let fk: i64 = store
+            .conn()
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .expect("fk");
+        assert_eq!(fk, 1, "foreign keys are enforced");
+        drop(store);
+        Store::open(&path).expect("reopening a current database is a no-op");
+    }
+
+    #[test]
+    fn refuses_a_newer_database_without_touching_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("new.sqlite");
+        drop(Store::open(&path).expect("create"));
+        {
+            let c = Connection::open(&path).expect("raw open");
+            c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .expect("bump");
+        }
+        let e = Store::open(&path).expect_err("a newer schema must be refused");
+        assert_eq!(
+            e.code,
+            ErrorCode::DatabaseTooNew,
+            "dedicated code so the UI can explain"
+        );
+        assert!(
+            e.message.contains("newer Mizani"),
+            "message says what to do: {e}"
+        );
+        let c = Connection::open(&path).expect("raw open");
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("v");
+        assert_eq!(
+            v,
+            SCHEMA_VERSION + 1,
+            "the refused database was not modified"
+        );
+    }
+
+    #[test]
+    fn refuses_foreign_sqlite_files_and_garbage() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let other = dir.path().join("other.sqlite");
+        Connection::open(&other)
+            .expect("open")
+            .execute_batch("CREATE TABLE t(x)")
+            .expect("create");
+        let e = Store::open(&other).expect_err("another program's database");
+        assert_eq!(e.code, ErrorCode::DatabaseDamaged, "{e}");
+        let garbage = dir.path().join("garbage.sqlite");
+        std::fs::write(&garbage, vec![7u8; 8192]).expect("write");
+        let e = Store::open(&garbage).expect_err("not a database at all");
+        assert_eq!(e.code, ErrorCode::DatabaseDamaged, "{e}");
+    }
+
+    #[test]
+    fn writes_are_audited_and_atomic() {
+        let mut s = Store::open_in_memory().expect("open");
+        s.set_user("amina");
+        s.write("test", |w| {
+            w.set(
+                &REGION,
+                &[Value::Integer(1)],
+                "North",
+                &[("name", Value::Text("North".into()))],
+            )?;
+            Ok(())
+        })
+        .expect("write");
+        let r: Result<()> = s.write("test", |w| {
+            w.set(
+                &REGION,
+                &[Value::Integer(1)],
+                "North",
+                &[("name", Value::Text("Nord".into()))],
+            )?;
+            Err(CoreError::invalid("boom"))
+        });
+        assert!(r.is_err(), "the closure failed");
+        let name: String = s
+            .conn()
+            .query_row("SELECT name FROM region", [], |r| r.get(0))
+            .expect("row");
+        assert_eq!(name, "North", "a failed write leaves nothing behind");
+        let (user, field, new): (String, String, String) = s
+            .conn()
+            .query_row(
+                "SELECT b.user_name, a.field, a.new_value FROM audit a JOIN audit_batch b ON b.id = a.batch_id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("exactly one audit row survives");
+        assert_eq!(
+            (user.as_str(), field.as_str(), new.as_str()),
+            ("amina", "name", "North")
+        );
+        let out = s
+            .write("test", |w| {
+                w.set(
+                    &REGION,
+                    &[Value::Integer(1)],
+                    "North",
+                    &[("name", Value::Text("North".into()))],
+                )
+            })
+            .expect("write");
+        assert_eq!(
+            out,
+            Outcome::Unchanged,
+            "same value: no update, no audit row"
+        );
+    }
+}

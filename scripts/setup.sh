@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs everything Mizani needs to build and test on a fresh Debian/Ubuntu machine.
+# Idempotent and quick when everything is already there. Usage: scripts/setup.sh [core|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want="${1:-all}"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+# System packages: the C toolchain for bundled SQLite, plus (for the desktop app, its
+# end-to-end tests and PDF checks) WebKitGTK, its WebDriver, Xvfb and poppler.
+core_pkgs=(build-essential pkg-config curl ca-certificates file)
+app_pkgs=(libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  xvfb xauth webkit2gtk-driver poppler-utils fonts-noto-core imagemagick nodejs npm)
+pkgs=("${core_pkgs[@]}")
+if [ "$want" = all ]; then pkgs+=("${app_pkgs[@]}"); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    # npm may come with nodejs from another source: accept a working binary.
+    if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
+    if [ "$p" = nodejs ] && command -v node >/dev/null; then continue; fi
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Rust: the stable toolchain (Debian's own rustc is too old for our dependencies).
+if ! command -v cargo >/dev/null; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "setup: installing the Rust toolchain with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+fi
+for c in clippy rustfmt; do
+  if ! cargo "$c" --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null && rustup component add "$c"
+  fi
+done
+echo "setup: ok ($(cargo --version))"
