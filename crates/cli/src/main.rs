@@ -51,7 +51,7 @@ enum Cmd {
         #[arg(long)]
         lang: Option<String>,
         /// Gross national income per capita, in the institution's currency
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         gni_per_capita: Option<f64>,
     },
     /// Fill an empty database with the demo institution
@@ -406,17 +406,16 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             lang,
             gni_per_capita,
         } => {
+            let req = InitRequest {
+                name: org,
+                currency,
+                country,
+                language: lang,
+                gni_per_capita,
+            };
+            req.validate()?; // before any file is created
             let mut store = Store::open(&db)?;
-            let o = api::init(
-                &mut store,
-                &InitRequest {
-                    name: org,
-                    currency,
-                    country,
-                    language: lang,
-                    gni_per_capita,
-                },
-            )?;
+            let o = api::init(&mut store, &req)?;
             if json {
                 print_json(&o)?;
             } else {

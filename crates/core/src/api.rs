@@ -67,14 +67,26 @@ impl InitRequest {
                 )));
             }
         }
-        Ok(ValidInit { name, currency, country, language, gni_per_capita: self.gni_per_capita })
+        Ok(ValidInit {
+            name,
+            currency,
+            country,
+            language,
+            gni_per_capita: self.gni_per_capita,
+        })
     }
 }
 
 /// Creates the institution and installs the built-in catalogue. Refused when the database
 /// already has one.
 pub fn init(store: &mut Store, req: &InitRequest) -> Result<Organisation> {
-    let ValidInit { name, currency, country, language, gni_per_capita } = req.validate()?;
+    let ValidInit {
+        name,
+        currency,
+        country,
+        language,
+        gni_per_capita,
+    } = req.validate()?;
     if crate::repo::is_initialised(store.conn())? {
         let org = crate::repo::organisation(store.conn())?;
         return Err(CoreError::conflict(format!(

@@ -242,8 +242,11 @@ pub fn define_indicator(w: &mut WriteTx<'_>, d: &IndicatorDef, builtin: bool) ->
         ("red", d.red.map(Value::Real).unwrap_or(Value::Null)),
         ("category", Value::Text(d.category.as_str().into())),
         ("annualise", Value::Integer(d.annualise as i64)),
-        ("builtin", Value::Integer(builtin as i64)),
     ];
+    // Editing a built-in indicator keeps it marked built-in.
+    if builtin || existing.is_none() {
+        fields.push(("builtin", Value::Integer(builtin as i64)));
+    }
     let (id, version) = match existing {
         None => {
             fields.push(("formula_version", Value::Integer(1)));
