@@ -29,7 +29,9 @@ lint: setup
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 unit: setup
-	$(CARGO) test --workspace --locked
+	@mkdir -p target
+	@set -o pipefail; $(CARGO) test --workspace --locked 2>&1 | tee target/unit-tests.log
+	@scripts/test-summary.sh target/unit-tests.log
 
 test: lint unit
 
