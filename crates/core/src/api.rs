@@ -13,11 +13,12 @@ use rusqlite::types::Value;
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use ts_rs::TS;
 
 pub use crate::dashboard::{dashboard, Dashboard};
 pub use crate::import::{import_csv_file, ImportReport};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct InitRequest {
     pub name: String,
     pub currency: String,
@@ -56,15 +57,23 @@ pub struct ValidInit {
 impl InitRequest {
     /// Checks every field; front ends call this before creating a database file.
     pub fn validate(&self) -> Result<ValidInit> {
-        let name = validate_name("institution name (--org)", &self.name)?;
-        let currency = validate_currency(&self.currency)?;
-        let country = self.country.as_deref().map(validate_country).transpose()?;
-        let language = Language::parse(self.language.as_deref().unwrap_or("en"))?;
+        let name = validate_name("institution name (--org)", &self.name)
+            .map_err(|e| e.on_field("name"))?;
+        let currency = validate_currency(&self.currency).map_err(|e| e.on_field("currency"))?;
+        let country = self
+            .country
+            .as_deref()
+            .map(validate_country)
+            .transpose()
+            .map_err(|e| e.on_field("country"))?;
+        let language = Language::parse(self.language.as_deref().unwrap_or("en"))
+            .map_err(|e| e.on_field("language"))?;
         if let Some(g) = self.gni_per_capita {
             if !g.is_finite() || g <= 0.0 {
-                return Err(CoreError::invalid(format!(
-                    "GNI per capita {g} must be a positive number (in the institution's currency)"
-                )));
+                return Err(CoreError::field(
+                    "gni_per_capita",
+                    format!("GNI per capita {g} must be a positive number (in the institution's currency)"),
+                ));
             }
         }
         Ok(ValidInit {
@@ -237,14 +246,14 @@ pub fn explain(store: &Store, code: &str, period: Period, scope: &Scope) -> Resu
     engine.explain(&sb, &engine.compile(&ind)?, period)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct NewTarget {
     pub period: String,
     pub branch: Option<String>,
     pub value: f64,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct NewLink {
     pub indicator: String,
     /// When absent but `baseline_period` is given, the engine computes it (whole institution).
@@ -253,7 +262,7 @@ pub struct NewLink {
     pub targets: Vec<NewTarget>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 pub struct NewObjective {
     pub title: String,
     pub description: String,
@@ -266,74 +275,109 @@ pub struct NewObjective {
     pub indicators: Vec<NewLink>,
 }
 
-/// Creates an objective with its activities, indicators, baselines and targets.
-pub fn objective_add(store: &mut Store, o: &NewObjective) -> Result<Objective> {
+/// A validated objective, ready to write.
+struct PreparedObjective {
+    title: String,
+    description: String,
+    practice: u8,
+    dimension: Dimension,
+    owner: String,
+    start: String,
+    end: String,
+    activities: Vec<String>,
+    links: Vec<PreparedLink>,
+}
+
+struct PreparedLink {
+    indicator_id: i64,
+    code: String,
+    baseline_value: Option<f64>,
+    baseline_period: Option<String>,
+    /// (period, branch id, value)
+    targets: Vec<(String, Option<i64>, f64)>,
+}
+
+/// Validates an objective; errors name the form field (`title`, `practice`, `dimension`,
+/// `start_date`, `end_date`, `indicators`, `baseline:CODE`, `target:CODE`).
+fn prepare_objective(store: &Store, o: &NewObjective) -> Result<PreparedObjective> {
     let conn = store.conn();
     crate::repo::organisation(conn)?;
-    let title = validate_name("objective title (--title)", &o.title)?;
+    let title =
+        validate_name("objective title (--title)", &o.title).map_err(|e| e.on_field("title"))?;
     if !(1..=5).contains(&o.practice) {
-        return Err(CoreError::invalid(format!(
-            "practice {} must be 1 to 5 (1 define social goals, 2 client protection, 3 track and report, 4 align processes, 5 decide with both lenses)",
-            o.practice
-        )));
+        return Err(CoreError::field(
+            "practice",
+            format!(
+                "practice {} must be 1 to 5 (1 define social goals, 2 client protection, 3 track and report, 4 align processes, 5 decide with both lenses)",
+                o.practice
+            ),
+        ));
     }
-    let dimension = Dimension::parse(&o.dimension)?;
-    let start = validate_date("start date (--start)", &o.start_date)?;
-    let end = validate_date("end date (--end)", &o.end_date)?;
+    let dimension = Dimension::parse(&o.dimension).map_err(|e| e.on_field("dimension"))?;
+    let start = validate_date("start date (--start)", &o.start_date)
+        .map_err(|e| e.on_field("start_date"))?;
+    let end = validate_date("end date (--end)", &o.end_date).map_err(|e| e.on_field("end_date"))?;
     if end < start {
-        return Err(CoreError::invalid(format!(
-            "end date {end} is before start date {start}"
-        )));
+        return Err(CoreError::field(
+            "end_date",
+            format!("end date {end} is before start date {start}"),
+        ));
     }
     let inds = crate::repo::indicators(conn)?;
     let branches = crate::repo::branches(conn)?;
-    struct Link {
-        indicator_id: i64,
-        code: String,
-        baseline_value: Option<f64>,
-        baseline_period: Option<String>,
-        targets: Vec<(String, Option<i64>, f64)>,
-    }
-    let mut links: Vec<Link> = Vec::new();
+    let mut links: Vec<PreparedLink> = Vec::new();
     for l in &o.indicators {
         let code = l.indicator.trim();
         let ind = inds.iter().find(|i| i.code == code).ok_or_else(|| {
-            CoreError::invalid(format!(
-                "there is no indicator '{code}' (see `mizani indicators`)"
-            ))
+            CoreError::field(
+                "indicators",
+                format!("there is no indicator '{code}' (see `mizani indicators`)"),
+            )
         })?;
         if links.iter().any(|x| x.code == code) {
-            return Err(CoreError::invalid(format!(
-                "indicator '{code}' is linked twice"
-            )));
+            return Err(CoreError::field(
+                "indicators",
+                format!("indicator '{code}' is linked twice"),
+            ));
         }
+        let bfield = format!("baseline:{code}");
         let baseline_period = l
             .baseline_period
             .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
             .map(|p| Period::parse(p).map(|p| p.to_string()))
-            .transpose()?;
+            .transpose()
+            .map_err(|e| e.on_field(&bfield))?;
         let mut baseline_value = l.baseline_value;
         if let Some(v) = baseline_value {
             if !v.is_finite() {
-                return Err(CoreError::invalid(format!(
-                    "baseline of {code} must be a number"
-                )));
+                return Err(CoreError::field(
+                    &bfield,
+                    format!("baseline of {code} must be a number"),
+                ));
             }
         }
         if baseline_value.is_none() {
             if let Some(bp) = &baseline_period {
                 let v = explain(store, code, Period::parse(bp)?, &Scope::Org)?;
                 baseline_value = Some(v.value.ok_or_else(|| {
-                    CoreError::invalid(format!(
-                        "the baseline of {code} for {bp} cannot be computed ({}); give its value",
-                        v.reason.unwrap_or_default()
-                    ))
+                    CoreError::field(
+                        &bfield,
+                        format!(
+                            "the baseline of {code} for {bp} cannot be computed ({}); give its value",
+                            v.reason.unwrap_or_default()
+                        ),
+                    )
                 })?);
             }
         }
+        let tfield = format!("target:{code}");
         let mut targets: Vec<(String, Option<i64>, f64)> = Vec::new();
         for t in &l.targets {
-            let p = Period::parse(&t.period)?.to_string();
+            let p = Period::parse(&t.period)
+                .map_err(|e| e.on_field(&tfield))?
+                .to_string();
             let b = match t.branch.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
                 None => None,
                 Some(bc) => Some(
@@ -342,29 +386,34 @@ pub fn objective_add(store: &mut Store, o: &NewObjective) -> Result<Objective> {
                         .find(|b| b.code == bc)
                         .map(|b| b.id)
                         .ok_or_else(|| {
-                            CoreError::invalid(format!(
-                                "target of {code}: there is no branch '{bc}'"
-                            ))
+                            CoreError::field(
+                                &tfield,
+                                format!("target of {code}: there is no branch '{bc}'"),
+                            )
                         })?,
                 ),
             };
             if !t.value.is_finite() {
-                return Err(CoreError::invalid(format!(
-                    "target of {code} for {p} must be a number"
-                )));
+                return Err(CoreError::field(
+                    &tfield,
+                    format!("target of {code} for {p} must be a number"),
+                ));
             }
             if targets.iter().any(|x| x.0 == p && x.1 == b) {
-                return Err(CoreError::invalid(format!(
-                    "target of {code} for {p}{} is given twice",
-                    t.branch
-                        .as_deref()
-                        .map(|b| format!(" at {b}"))
-                        .unwrap_or_default()
-                )));
+                return Err(CoreError::field(
+                    &tfield,
+                    format!(
+                        "target of {code} for {p}{} is given twice",
+                        t.branch
+                            .as_deref()
+                            .map(|b| format!(" at {b}"))
+                            .unwrap_or_default()
+                    ),
+                ));
             }
             targets.push((p, b, t.value));
         }
-        links.push(Link {
+        links.push(PreparedLink {
             indicator_id: ind.id,
             code: code.to_string(),
             baseline_value,
@@ -372,77 +421,132 @@ pub fn objective_add(store: &mut Store, o: &NewObjective) -> Result<Objective> {
             targets,
         });
     }
-    let id = store.write("add objective", |w| {
-        let id = w.insert(
-            &OBJECTIVE,
-            &[
-                ("title", Value::Text(title.clone())),
-                ("description", Value::Text(o.description.trim().to_string())),
-                ("practice", Value::Integer(o.practice as i64)),
-                ("dimension", Value::Text(dimension.as_str().into())),
-                ("owner", Value::Text(o.owner.trim().to_string())),
-                ("start_date", Value::Text(start.clone())),
-                ("end_date", Value::Text(end.clone())),
-                ("archived", Value::Integer(0)),
-            ],
-            None,
-        )?;
-        for (pos, a) in o
+    Ok(PreparedObjective {
+        title,
+        description: o.description.trim().to_string(),
+        practice: o.practice,
+        dimension,
+        owner: o.owner.trim().to_string(),
+        start,
+        end,
+        activities: o
             .activities
             .iter()
-            .map(|a| a.trim())
+            .map(|a| a.trim().to_string())
             .filter(|a| !a.is_empty())
-            .enumerate()
-        {
+            .collect(),
+        links,
+    })
+}
+
+fn objective_fields(p: &PreparedObjective) -> Vec<(&'static str, Value)> {
+    vec![
+        ("title", Value::Text(p.title.clone())),
+        ("description", Value::Text(p.description.clone())),
+        ("practice", Value::Integer(p.practice as i64)),
+        ("dimension", Value::Text(p.dimension.as_str().into())),
+        ("owner", Value::Text(p.owner.clone())),
+        ("start_date", Value::Text(p.start.clone())),
+        ("end_date", Value::Text(p.end.clone())),
+    ]
+}
+
+/// Writes activities, indicator links and targets of objective `id`.
+fn write_children(w: &mut crate::store::WriteTx<'_>, id: i64, p: &PreparedObjective) -> Result<()> {
+    for (pos, a) in p.activities.iter().enumerate() {
+        w.insert(
+            &OBJECTIVE_ACTIVITY,
+            &[
+                ("objective_id", Value::Integer(id)),
+                ("position", Value::Integer(pos as i64)),
+                ("text", Value::Text(a.clone())),
+            ],
+            Some(&format!("objective {id}/activity {pos}")),
+        )?;
+    }
+    for l in &p.links {
+        let lid = w.insert(
+            &OBJECTIVE_INDICATOR,
+            &[
+                ("objective_id", Value::Integer(id)),
+                ("indicator_id", Value::Integer(l.indicator_id)),
+                (
+                    "baseline_value",
+                    l.baseline_value.map(Value::Real).unwrap_or(Value::Null),
+                ),
+                (
+                    "baseline_period",
+                    l.baseline_period
+                        .clone()
+                        .map(Value::Text)
+                        .unwrap_or(Value::Null),
+                ),
+            ],
+            Some(&format!("objective {id}/{}", l.code)),
+        )?;
+        for (per, b, v) in &l.targets {
             w.insert(
-                &OBJECTIVE_ACTIVITY,
+                &TARGET,
                 &[
-                    ("objective_id", Value::Integer(id)),
-                    ("position", Value::Integer(pos as i64)),
-                    ("text", Value::Text(a.to_string())),
+                    ("objective_indicator_id", Value::Integer(lid)),
+                    ("period", Value::Text(per.clone())),
+                    ("branch_id", b.map(Value::Integer).unwrap_or(Value::Null)),
+                    ("value", Value::Real(*v)),
                 ],
-                None,
+                Some(&format!("objective {id}/{}/{per}", l.code)),
             )?;
         }
-        for l in &links {
-            let lid = w.insert(
-                &OBJECTIVE_INDICATOR,
-                &[
-                    ("objective_id", Value::Integer(id)),
-                    ("indicator_id", Value::Integer(l.indicator_id)),
-                    (
-                        "baseline_value",
-                        l.baseline_value.map(Value::Real).unwrap_or(Value::Null),
-                    ),
-                    (
-                        "baseline_period",
-                        l.baseline_period
-                            .clone()
-                            .map(Value::Text)
-                            .unwrap_or(Value::Null),
-                    ),
-                ],
-                Some(&format!("objective {id}/{}", l.code)),
-            )?;
-            for (p, b, v) in &l.targets {
-                w.insert(
-                    &TARGET,
-                    &[
-                        ("objective_indicator_id", Value::Integer(lid)),
-                        ("period", Value::Text(p.clone())),
-                        ("branch_id", b.map(Value::Integer).unwrap_or(Value::Null)),
-                        ("value", Value::Real(*v)),
-                    ],
-                    Some(&format!("objective {id}/{}/{p}", l.code)),
-                )?;
-            }
-        }
-        Ok(id)
-    })?;
+    }
+    Ok(())
+}
+
+/// One objective by id (archived ones included).
+pub fn objective_get(store: &Store, id: i64) -> Result<Objective> {
     crate::repo::objectives(store.conn(), true)?
         .into_iter()
         .find(|x| x.id == id)
-        .ok_or_else(|| CoreError::not_found("objective vanished"))
+        .ok_or_else(|| CoreError::not_found(format!("there is no objective {id}")))
+}
+
+/// Creates an objective with its activities, indicators, baselines and targets.
+pub fn objective_add(store: &mut Store, o: &NewObjective) -> Result<Objective> {
+    let p = prepare_objective(store, o)?;
+    let id = store.write("add objective", |w| {
+        let mut fields = objective_fields(&p);
+        fields.push(("archived", Value::Integer(0)));
+        let id = w.insert(&OBJECTIVE, &fields, None)?;
+        write_children(w, id, &p)?;
+        Ok(id)
+    })?;
+    objective_get(store, id)
+}
+
+/// Replaces an objective's fields, activities, indicators, baselines and targets.
+pub fn objective_update(store: &mut Store, id: i64, o: &NewObjective) -> Result<Objective> {
+    objective_get(store, id)?;
+    let p = prepare_objective(store, o)?;
+    store.write("edit objective", |w| {
+        w.update(&OBJECTIVE, &[Value::Integer(id)], &format!("objective {id}"), &objective_fields(&p))?;
+        let ids = |sql: &str, w: &crate::store::WriteTx<'_>| -> Result<Vec<i64>> {
+            let mut stmt = w.conn().prepare(sql)?;
+            let v = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
+            Ok(v)
+        };
+        for t in ids(
+            "SELECT t.id FROM target t JOIN objective_indicator oi ON oi.id = t.objective_indicator_id WHERE oi.objective_id = ?1",
+            w,
+        )? {
+            w.delete(&TARGET, &[Value::Integer(t)], &format!("objective {id}/target {t}"))?;
+        }
+        for l in ids("SELECT id FROM objective_indicator WHERE objective_id = ?1", w)? {
+            w.delete(&OBJECTIVE_INDICATOR, &[Value::Integer(l)], &format!("objective {id}/link {l}"))?;
+        }
+        for a in ids("SELECT id FROM objective_activity WHERE objective_id = ?1", w)? {
+            w.delete(&OBJECTIVE_ACTIVITY, &[Value::Integer(a)], &format!("objective {id}/activity {a}"))?;
+        }
+        write_children(w, id, &p)
+    })?;
+    objective_get(store, id)
 }
 
 /// Archives (or restores) an objective; archived objectives leave the dashboard.
@@ -458,7 +562,7 @@ pub fn objective_archive(store: &mut Store, id: i64, archived: bool) -> Result<(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct CheckReport {
     pub ok: bool,
     pub integrity: String,
@@ -582,4 +686,290 @@ pub fn backup_create(store: &Store, out: Option<&Path>) -> Result<PathBuf> {
     };
     store.backup_to(&dest)?;
     Ok(dest)
+}
+
+/// Institution settings editable in the app.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct OrgUpdate {
+    pub name: String,
+    pub currency: String,
+    pub country: Option<String>,
+    pub language: String,
+    pub gni_per_capita: Option<f64>,
+}
+
+/// Edits the institution (name, currency, country, language, GNI per capita).
+pub fn org_update(store: &mut Store, u: &OrgUpdate) -> Result<Organisation> {
+    crate::repo::organisation(store.conn())?;
+    let v = InitRequest {
+        name: u.name.clone(),
+        currency: u.currency.clone(),
+        country: u.country.clone().filter(|c| !c.trim().is_empty()),
+        language: Some(u.language.clone()),
+        gni_per_capita: u.gni_per_capita,
+    }
+    .validate()?;
+    store.write("edit institution", |w| {
+        w.update(
+            &ORGANISATION,
+            &[Value::Integer(1)],
+            "organisation",
+            &[
+                ("name", Value::Text(v.name.clone())),
+                ("currency", Value::Text(v.currency.clone())),
+                (
+                    "country",
+                    v.country.clone().map(Value::Text).unwrap_or(Value::Null),
+                ),
+                ("language", Value::Text(v.language.as_str().into())),
+                (
+                    "gni_per_capita",
+                    v.gni_per_capita.map(Value::Real).unwrap_or(Value::Null),
+                ),
+            ],
+        )
+    })?;
+    crate::repo::organisation(store.conn())
+}
+
+/// Validates a draft indicator and computes it for a period and scope without saving it.
+/// `formula_version` shows what the version would become.
+pub fn indicator_preview(
+    store: &Store,
+    def: &IndicatorDef,
+    period: Period,
+    scope: &Scope,
+) -> Result<IndicatorValue> {
+    let conn = store.conn();
+    let engine = Engine::new(conn)?;
+    let kinds = catalogue::element_kinds(conn)?;
+    let c = catalogue::check_indicator(def, &kinds)?;
+    let existing = crate::repo::indicators(conn)?
+        .into_iter()
+        .find(|i| i.code == c.code);
+    let formula_version = match &existing {
+        None => 1,
+        Some(i) => {
+            let changed = i.numerator != c.numerator
+                || i.denominator != c.denominator
+                || i.factor != def.factor
+                || i.annualise != def.annualise;
+            i.formula_version + changed as i64
+        }
+    };
+    let draft = Indicator {
+        id: existing.as_ref().map(|i| i.id).unwrap_or(0),
+        code: c.code,
+        name: Names {
+            en: c.name,
+            fr: def.name.fr.clone(),
+            es: def.name.es.clone(),
+        },
+        description: def.description.clone(),
+        numerator: c.numerator,
+        denominator: c.denominator,
+        factor: def.factor,
+        unit: c.unit,
+        direction: def.direction,
+        green: def.green,
+        red: def.red,
+        category: def.category,
+        annualise: def.annualise,
+        formula_version,
+    };
+    let sb = engine::resolve_scope(conn, scope)?;
+    engine.explain(&sb, &engine.compile(&draft)?, period)
+}
+
+pub fn regions(store: &Store) -> Result<Vec<Region>> {
+    crate::repo::organisation(store.conn())?;
+    crate::repo::regions(store.conn())
+}
+
+/// CSV (comma separated, UTF-8, decimal point) of indicator values, for spreadsheets.
+pub fn indicators_csv(values: &[IndicatorValue], scope: &Scope) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| CoreError::new(ErrorCode::Io, e.to_string());
+    w.write_record([
+        "period",
+        "scope",
+        "code",
+        "name",
+        "category",
+        "value",
+        "unit",
+        "numerator",
+        "denominator",
+        "status",
+        "reported",
+        "expected",
+        "formula_version",
+        "reason",
+    ])
+    .map_err(io)?;
+    let num = |v: Option<f64>| v.map(crate::store::format_real).unwrap_or_default();
+    for v in values {
+        w.write_record([
+            v.period.to_string(),
+            scope.to_string(),
+            v.code.clone(),
+            v.name.clone(),
+            v.category.as_str().to_string(),
+            num(v.value),
+            v.unit.clone(),
+            num(v.numerator),
+            num(v.denominator),
+            v.status.as_str().to_string(),
+            v.reported.to_string(),
+            v.expected.to_string(),
+            v.formula_version.to_string(),
+            v.reason.clone().unwrap_or_default(),
+        ])
+        .map_err(io)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| CoreError::new(ErrorCode::Io, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| CoreError::new(ErrorCode::Io, e.to_string()))
+}
+
+/// Writes a file atomically: a temporary file beside it, then a rename. No partial file is
+/// left behind on failure.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let res = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CoreError::new(
+            ErrorCode::Io,
+            format!("cannot write {}: {e}", path.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// Exports every indicator for a period and scope as CSV to `path`.
+pub fn export_indicators_csv(
+    store: &Store,
+    period: Period,
+    scope: &Scope,
+    lang: Option<Language>,
+    path: &Path,
+) -> Result<u64> {
+    let vals = indicators(store, period, scope, lang)?;
+    let text = indicators_csv(&vals, scope)?;
+    write_file_atomic(path, text.as_bytes())?;
+    Ok(text.len() as u64)
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct BackupInfo {
+    pub path: String,
+    pub bytes: u64,
+    /// Unix seconds.
+    pub modified: i64,
+}
+
+/// The backups beside the database, newest first.
+pub fn backups_list(store: &Store) -> Result<Vec<BackupInfo>> {
+    let Some(db) = store.path() else {
+        return Ok(Vec::new());
+    };
+    let dir = db.parent().unwrap_or(Path::new(".")).join("backups");
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.extension().and_then(|x| x.to_str()) != Some("sqlite") {
+                continue;
+            }
+            if let Ok(m) = e.metadata() {
+                let modified = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0);
+                out.push(BackupInfo {
+                    path: p.display().to_string(),
+                    bytes: m.len(),
+                    modified,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| b.modified.cmp(&a.modified).then(b.path.cmp(&a.path)));
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DbInfo {
+    pub path: Option<String>,
+    pub bytes: u64,
+    pub schema_version: i64,
+    pub measurements: i64,
+    /// Unix seconds of the last recorded change.
+    pub last_change: Option<i64>,
+}
+
+pub fn db_info(store: &Store) -> Result<DbInfo> {
+    let conn = store.conn();
+    let bytes = store
+        .path()
+        .map(|p| {
+            let wal = PathBuf::from(format!("{}-wal", p.display()));
+            std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+                + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+        })
+        .unwrap_or(0);
+    Ok(DbInfo {
+        path: store.path().map(|p| p.display().to_string()),
+        bytes,
+        schema_version: store.schema_version()?,
+        measurements: conn.query_row("SELECT count(*) FROM measurement", [], |r| r.get(0))?,
+        last_change: conn.query_row("SELECT max(at) FROM audit_batch", [], |r| r.get(0))?,
+    })
+}
+
+/// The first and last month that hold any measurement (for default periods in the UI).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DataRange {
+    pub first_month: Option<String>,
+    pub last_month: Option<String>,
+    /// The last complete quarter or, when none, the quarter of the last month (`2026-Q3`).
+    pub default_period: Option<String>,
+}
+
+pub fn data_range(store: &Store) -> Result<DataRange> {
+    crate::repo::organisation(store.conn())?;
+    let (a, b): (Option<i32>, Option<i32>) =
+        store
+            .conn()
+            .query_row("SELECT min(month), max(month) FROM measurement", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+    let first = a.map(crate::period::Month);
+    let last = b.map(crate::period::Month);
+    let default_period = last.map(|m| {
+        let q = Period::containing(crate::period::PeriodKind::Quarter, m);
+        let p = if q.last_month() == m || q.shift(-1).last_month() < first.unwrap_or(m) {
+            q
+        } else {
+            q.shift(-1)
+        };
+        p.to_string()
+    });
+    Ok(DataRange {
+        first_month: first.map(|m| m.to_string()),
+        last_month: last.map(|m| m.to_string()),
+        default_period,
+    })
 }

@@ -10,11 +10,12 @@ use crate::store::{WriteTx, DATA_ELEMENT, INDICATOR, INDICATOR_FORMULA};
 use rusqlite::types::Value;
 use rusqlite::OptionalExtension;
 use serde::Deserialize;
+use ts_rs::TS;
 
 const ELEMENTS_JSON: &str = include_str!("../../../assets/catalogue/elements.json");
 const INDICATORS_JSON: &str = include_str!("../../../assets/catalogue/indicators.json");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct ElementDef {
     pub code: String,
     pub kind: ElementKind,
@@ -26,7 +27,7 @@ pub struct ElementDef {
     pub allow_negative: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct IndicatorDef {
     pub code: String,
     pub category: Category,
@@ -46,11 +47,11 @@ pub struct IndicatorDef {
     pub description: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 struct ElementsFile {
     elements: Vec<ElementDef>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 struct IndicatorsFile {
     indicators: Vec<IndicatorDef>,
 }
@@ -160,12 +161,7 @@ pub fn validate_formula(
 ) -> Result<Expr> {
     let e = Expr::parse(src)?;
     for (code, access, pos) in e.refs() {
-        let bad = |msg: String| {
-            CoreError::new(
-                ErrorCode::InvalidFormula,
-                format!("formula '{src}', at position {pos}: {msg}"),
-            )
-        };
+        let bad = |msg: String| crate::expr::formula_error(src, pos, msg);
         match kinds.get(code) {
             None => return Err(bad(format!("'{code}' is not a data element code"))),
             Some(ElementKind::Flow) if access != Access::Value => {
@@ -184,24 +180,43 @@ pub fn validate_formula(
     Ok(e)
 }
 
-/// Creates or updates an indicator. A change of numerator, denominator, factor or annualise
-/// bumps `formula_version` and records the new formula in `indicator_formula`.
-pub fn define_indicator(w: &mut WriteTx<'_>, d: &IndicatorDef, builtin: bool) -> Result<i64> {
-    let code = validate_code("indicator", &d.code)?;
-    let name = validate_name("indicator name", &d.name.en)?;
-    let kinds = element_kinds(w.conn())?;
-    let num = validate_formula(&d.numerator, &kinds)?.to_string();
-    let den = validate_formula(&d.denominator, &kinds)?.to_string();
+/// The normalised, validated parts of an indicator definition.
+pub struct CheckedIndicator {
+    pub code: String,
+    pub name: String,
+    /// Canonical forms of the formulas.
+    pub numerator: String,
+    pub denominator: String,
+    pub unit: String,
+}
+
+/// Validates an indicator definition; errors name the form field (`code`, `name`,
+/// `numerator`, `denominator` with the position, `factor`, `green`, `red`, `unit`).
+pub fn check_indicator(
+    d: &IndicatorDef,
+    kinds: &std::collections::HashMap<String, ElementKind>,
+) -> Result<CheckedIndicator> {
+    let code = validate_code("indicator", &d.code).map_err(|e| e.on_field("code"))?;
+    let name = validate_name("indicator name", &d.name.en).map_err(|e| e.on_field("name"))?;
+    let numerator = validate_formula(&d.numerator, kinds)
+        .map_err(|e| e.on_field("numerator"))?
+        .to_string();
+    let denominator = validate_formula(&d.denominator, kinds)
+        .map_err(|e| e.on_field("denominator"))?
+        .to_string();
     if !d.factor.is_finite() || d.factor == 0.0 {
-        return Err(CoreError::invalid(format!(
-            "factor {} must be a non-zero number",
-            d.factor
-        )));
+        return Err(CoreError::field(
+            "factor",
+            format!("factor {} must be a non-zero number", d.factor),
+        ));
     }
-    for (what, t) in [("green threshold", d.green), ("red threshold", d.red)] {
+    for (field, t) in [("green", d.green), ("red", d.red)] {
         if let Some(v) = t {
             if !v.is_finite() {
-                return Err(CoreError::invalid(format!("{what} must be a number")));
+                return Err(CoreError::field(
+                    field,
+                    format!("the {field} threshold must be a number"),
+                ));
             }
         }
     }
@@ -211,14 +226,32 @@ pub fn define_indicator(w: &mut WriteTx<'_>, d: &IndicatorDef, builtin: bool) ->
             Direction::Lower => g <= r,
         };
         if !ok {
-            return Err(CoreError::invalid(format!(
-                "thresholds contradict the direction: when {} is better, green ({g}) must be {} red ({r})",
-                d.direction,
-                if d.direction == Direction::Higher { "at least" } else { "at most" }
-            )));
+            return Err(CoreError::field(
+                "green",
+                format!(
+                    "thresholds contradict the direction: when {} is better, green ({g}) must be {} red ({r})",
+                    d.direction,
+                    if d.direction == Direction::Higher { "at least" } else { "at most" }
+                ),
+            ));
         }
     }
-    let unit = validate_name("indicator unit", &d.unit)?;
+    let unit = validate_name("indicator unit", &d.unit).map_err(|e| e.on_field("unit"))?;
+    Ok(CheckedIndicator {
+        code,
+        name,
+        numerator,
+        denominator,
+        unit,
+    })
+}
+
+/// Creates or updates an indicator. A change of numerator, denominator, factor or annualise
+/// bumps `formula_version` and records the new formula in `indicator_formula`.
+pub fn define_indicator(w: &mut WriteTx<'_>, d: &IndicatorDef, builtin: bool) -> Result<i64> {
+    let kinds = element_kinds(w.conn())?;
+    let v = check_indicator(d, &kinds)?;
+    let (code, name, num, den, unit) = (v.code, v.name, v.numerator, v.denominator, v.unit);
     let existing: Option<(i64, String, String, f64, bool, i64)> = w
         .conn()
         .query_row(

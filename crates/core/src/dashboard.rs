@@ -7,12 +7,13 @@ use crate::model::{Dimension, Direction, Language, Objective, Target};
 use crate::period::{Month, Period};
 use rusqlite::Connection;
 use serde::Serialize;
+use ts_rs::TS;
 
 /// Number of periods in a trend (the current one included).
 pub const TREND_LEN: i32 = 12;
 
 /// Whether the objective's target will be met at its end date if the trend continues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outlook {
     OnTrack,
@@ -40,13 +41,13 @@ impl Outlook {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct TrendPoint {
     pub period: Period,
     pub value: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct IndicatorProgress {
     #[serde(flatten)]
     pub current: IndicatorValue,
@@ -67,7 +68,7 @@ pub struct IndicatorProgress {
     pub outlook: Outlook,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ObjectiveProgress {
     pub id: i64,
     pub title: String,
@@ -83,7 +84,7 @@ pub struct ObjectiveProgress {
     pub indicators: Vec<IndicatorProgress>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Dashboard {
     pub period: Period,
     pub scope: String,
@@ -345,4 +346,74 @@ mod tests {
             "barely moved toward 3"
         );
     }
+}
+
+/// An indicator tile: its value, 12-period trend, and the target of the objective that tracks
+/// it (if any) — for the dashboard's tiles, social and financial side by side.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IndicatorTile {
+    pub current: IndicatorValue,
+    pub trend: Vec<TrendPoint>,
+    /// The next milestone target of the first objective tracking this indicator.
+    pub target: Option<f64>,
+    pub target_period: Option<String>,
+}
+
+/// Every indicator of the catalogue as a tile, reds first.
+pub fn tiles(
+    conn: &Connection,
+    period: Period,
+    scope: &Scope,
+    lang: Option<Language>,
+) -> Result<Vec<IndicatorTile>> {
+    let mut engine = Engine::new(conn)?;
+    if let Some(l) = lang {
+        engine = engine.with_language(l);
+    }
+    let sb = crate::engine::resolve_scope(conn, scope)?;
+    let all = crate::repo::indicators(conn)?;
+    let compiled = all
+        .iter()
+        .map(|i| engine.compile(i))
+        .collect::<Result<Vec<_>>>()?;
+    let periods: Vec<Period> = (0..TREND_LEN).rev().map(|k| period.shift(-k)).collect();
+    let results = engine.compute(&sb, &compiled, &periods)?;
+    let objectives = crate::repo::objectives(conn, false)?;
+    let end = period.last_month();
+    let mut out: Vec<IndicatorTile> = results
+        .into_iter()
+        .map(|series| {
+            let current = series[series.len() - 1].clone();
+            let trend = series
+                .iter()
+                .map(|v| TrendPoint {
+                    period: v.period,
+                    value: v.value,
+                })
+                .collect();
+            let link = objectives
+                .iter()
+                .flat_map(|o| o.indicators.iter())
+                .find(|l| l.indicator == current.code);
+            let (target, target_period) = link
+                .map(|l| {
+                    let ts = targets_for(&l.targets, scope);
+                    let m = ts
+                        .iter()
+                        .filter(|(_, p)| p.last_month() >= end)
+                        .min_by_key(|(_, p)| p.last_month())
+                        .or_else(|| ts.iter().max_by_key(|(_, p)| p.last_month()));
+                    (m.map(|(t, _)| t.value), m.map(|(t, _)| t.period.clone()))
+                })
+                .unwrap_or((None, None));
+            IndicatorTile {
+                current,
+                trend,
+                target,
+                target_period,
+            }
+        })
+        .collect();
+    out.sort_by_key(|t| t.current.status.rank());
+    Ok(out)
 }

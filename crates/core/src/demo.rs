@@ -9,10 +9,11 @@ use crate::import::Row;
 use crate::period::Month;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 const DEMO_JSON: &str = include_str!("../../../assets/demo/demo.json");
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 struct DemoInstitution {
     name: String,
     country: String,
@@ -23,7 +24,7 @@ struct DemoInstitution {
     values: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 struct DemoBranch {
     code: String,
     name: String,
@@ -35,7 +36,7 @@ struct DemoBranch {
     missing_last_month: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 struct DemoFile {
     institution: DemoInstitution,
     first_month: String,
@@ -44,7 +45,7 @@ struct DemoFile {
     objectives: Vec<NewObjective>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct DemoSummary {
     pub institution: String,
     pub regions: usize,

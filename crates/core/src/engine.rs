@@ -19,6 +19,7 @@ use crate::period::{Month, Period};
 use rusqlite::Connection;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
+use ts_rs::TS;
 
 /// Where an indicator is computed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +134,7 @@ pub fn resolve_scope(conn: &Connection, scope: &Scope) -> Result<ScopeBranches> 
 }
 
 /// Red / amber / green from thresholds and direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Rag {
     Red,
@@ -186,7 +187,7 @@ pub fn rag(value: Option<f64>, direction: Direction, green: Option<f64>, red: Op
 }
 
 /// Why a value is missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     NoBranches,
@@ -196,7 +197,7 @@ pub enum ReasonCode {
 }
 
 /// One branch's share of an aggregated indicator.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct BranchContribution {
     pub branch: String,
     pub numerator: Option<f64>,
@@ -207,7 +208,7 @@ pub struct BranchContribution {
 }
 
 /// An indicator's value for one scope and period, with everything needed to explain it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct IndicatorValue {
     pub code: String,
     pub name: String,
@@ -231,7 +232,6 @@ pub struct IndicatorValue {
     /// Branches of the scope left out because they lack data.
     pub missing_branches: Vec<String>,
     /// Per-branch detail; filled only by [`Engine::explain`].
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub contributions: Vec<BranchContribution>,
 }
 

@@ -2,9 +2,10 @@
 //! Front ends branch on `code`, never on the text.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 /// Stable error codes. Adding one is fine; renaming one breaks the UI and scripts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// A value given by the user is malformed or out of range (the message names the field).
@@ -46,15 +47,26 @@ impl ErrorCode {
     }
 }
 
-/// The one error type of mizani-core.
-#[derive(Debug, Clone, thiserror::Error, Serialize)]
+/// A problem with one field of a form (the UI shows it next to that field).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct FieldError {
+    /// The field: a form field name or, in the data-entry grid, a data element code.
+    pub field: String,
+    pub message: String,
+    /// For formulas: the 1-based character position of the problem.
+    pub position: Option<u32>,
+}
+
+/// The one error type of mizani-core; crosses the IPC boundary as `{code, message, …}`.
+#[derive(Debug, Clone, thiserror::Error, Serialize, TS)]
 #[error("{message}")]
 pub struct CoreError {
     pub code: ErrorCode,
     pub message: String,
-    /// Line- or field-level details (e.g. every rejected row of an import).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Line-level details (e.g. every rejected row of an import).
     pub details: Vec<String>,
+    /// Field-level problems of a form.
+    pub fields: Vec<FieldError>,
 }
 
 impl CoreError {
@@ -63,6 +75,7 @@ impl CoreError {
             code,
             message: message.into(),
             details: Vec::new(),
+            fields: Vec::new(),
         }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -76,6 +89,34 @@ impl CoreError {
     }
     pub fn with_details(mut self, details: Vec<String>) -> Self {
         self.details = details;
+        self
+    }
+    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
+        self.fields = fields;
+        self
+    }
+    /// An invalid-input error about one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        CoreError::invalid(message.clone()).with_fields(vec![FieldError {
+            field: field.to_string(),
+            message,
+            position: None,
+        }])
+    }
+    /// Attaches this error to a form field (keeps a position already known).
+    pub fn on_field(mut self, field: &str) -> Self {
+        if self.fields.is_empty() {
+            self.fields.push(FieldError {
+                field: field.to_string(),
+                message: self.message.clone(),
+                position: None,
+            });
+        } else {
+            for f in &mut self.fields {
+                f.field = field.to_string();
+            }
+        }
         self
     }
 }

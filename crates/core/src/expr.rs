@@ -48,11 +48,15 @@ pub enum EvalIssue {
     MissingOrgParam(OrgParam),
 }
 
-fn formula_error(src: &str, pos: usize, what: impl fmt::Display) -> CoreError {
-    CoreError::new(
-        ErrorCode::InvalidFormula,
-        format!("formula '{src}', at position {pos}: {what}"),
-    )
+pub(crate) fn formula_error(src: &str, pos: usize, what: impl fmt::Display) -> CoreError {
+    let message = format!("formula '{src}', at position {pos}: {what}");
+    CoreError::new(ErrorCode::InvalidFormula, message.clone()).with_fields(vec![
+        crate::error::FieldError {
+            field: "formula".into(),
+            message,
+            position: Some(pos as u32),
+        },
+    ])
 }
 
 #[derive(Debug, Clone, PartialEq)]

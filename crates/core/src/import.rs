@@ -10,11 +10,12 @@ use rusqlite::types::Value;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
+use ts_rs::TS;
 
 /// How many bad rows are listed before the rest is summarised.
 const MAX_LISTED: usize = 200;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ImportReport {
     pub file: String,
     pub rows: usize,

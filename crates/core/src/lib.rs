@@ -6,12 +6,14 @@ pub mod catalogue;
 pub mod dashboard;
 pub mod demo;
 pub mod engine;
+pub mod entry;
 pub mod error;
 pub mod expr;
 pub mod import;
 pub mod model;
 pub mod period;
 pub mod repo;
+pub mod session;
 pub mod store;
 
 pub use error::{CoreError, ErrorCode, Result};

@@ -2,11 +2,12 @@
 
 use crate::error::{CoreError, Result};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 macro_rules! code_enum {
     ($(#[$m:meta])* $name:ident, $what:literal { $($var:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
         pub enum $name { $(#[serde(rename = $s)] $var),+ }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$var),+];
@@ -134,7 +135,7 @@ pub fn validate_date(what: &str, d: &str) -> Result<String> {
         })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Organisation {
     pub uid: String,
     pub name: String,
@@ -146,13 +147,13 @@ pub struct Organisation {
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Region {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Branch {
     pub id: i64,
     pub code: String,
@@ -162,7 +163,7 @@ pub struct Branch {
 }
 
 /// A name in the three interface languages.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Names {
     pub en: String,
     #[serde(default)]
@@ -181,7 +182,7 @@ impl Names {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct DataElement {
     pub id: i64,
     pub code: String,
@@ -192,7 +193,7 @@ pub struct DataElement {
     pub allow_negative: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Indicator {
     pub id: i64,
     pub code: String,
@@ -210,14 +211,14 @@ pub struct Indicator {
     pub formula_version: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Target {
     pub period: String,
     pub branch: Option<String>,
     pub value: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ObjectiveIndicator {
     pub indicator: String,
     pub baseline_value: Option<f64>,
@@ -225,7 +226,7 @@ pub struct ObjectiveIndicator {
     pub targets: Vec<Target>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Objective {
     pub id: i64,
     pub title: String,

@@ -62,7 +62,8 @@ pub enum PeriodKind {
 }
 
 /// A reporting period: `2025-03`, `2025-Q1` or `2025`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ts_rs::TS)]
+#[ts(type = "string")]
 pub enum Period {
     Month(Month),
     Quarter { year: i32, quarter: u32 },

@@ -1,0 +1,215 @@
+//! The desktop app's session: which database is open, and the user's preferences
+//! (`settings.json` in the OS config dir: last database, interface language). The Tauri shell
+//! holds one `Session` and its commands are one-line calls into it and into `api`.
+
+use crate::api::{self, InitRequest};
+use crate::error::{CoreError, ErrorCode, Result};
+use crate::model::{Language, Organisation};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct AppSettings {
+    /// The database opened last (reopened at start).
+    pub last_db: Option<String>,
+    /// Interface language chosen by the user (else the institution's).
+    pub ui_language: Option<Language>,
+}
+
+fn project_dirs() -> Result<directories::ProjectDirs> {
+    directories::ProjectDirs::from("org", "Mizani", "Mizani").ok_or_else(|| {
+        CoreError::new(
+            ErrorCode::Io,
+            "cannot find the data and settings folders of this user",
+        )
+    })
+}
+
+pub fn settings_path() -> Result<PathBuf> {
+    Ok(project_dirs()?.config_dir().join("settings.json"))
+}
+
+/// Where the demo institution lives (separate from the user's own database).
+pub fn demo_db_path() -> Result<PathBuf> {
+    Ok(project_dirs()?.data_dir().join("demo.sqlite"))
+}
+
+impl AppSettings {
+    /// Missing or unreadable settings give the defaults (they only hold preferences).
+    pub fn load() -> AppSettings {
+        settings_path()
+            .ok()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Atomic save: write a temporary file, then rename.
+    pub fn save(&self) -> Result<()> {
+        let path = settings_path()?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_vec_pretty(self)
+            .map_err(|e| CoreError::new(ErrorCode::Io, format!("settings: {e}")))?;
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
+    }
+}
+
+/// What the window needs to decide what to show.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppState {
+    /// The open database, if any.
+    pub db_path: Option<String>,
+    /// Its institution; None on first launch (show the welcome screen).
+    pub org: Option<Organisation>,
+    pub ui_language: Language,
+    /// Where a new institution is created by default.
+    pub default_db: String,
+    pub demo_db: String,
+    /// Why the last database could not be reopened (shown on the welcome screen).
+    pub open_error: Option<CoreError>,
+    /// Page to show first (`MIZANI_START_PAGE`, for screenshots and debugging).
+    pub start_page: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Session {
+    store: Option<Store>,
+    settings: AppSettings,
+    open_error: Option<CoreError>,
+}
+
+impl Session {
+    /// Loads the settings and reopens the last database (if it still opens).
+    pub fn start() -> Session {
+        let settings = AppSettings::load();
+        let mut s = Session {
+            store: None,
+            settings,
+            open_error: None,
+        };
+        if let Some(p) = s.settings.last_db.clone() {
+            let path = PathBuf::from(&p);
+            if path.exists() {
+                match Store::open(&path) {
+                    Ok(st) => s.store = Some(st),
+                    Err(e) => s.open_error = Some(e),
+                }
+            }
+        }
+        s
+    }
+
+    pub fn state(&self) -> Result<AppState> {
+        let org = match &self.store {
+            Some(st) if crate::repo::is_initialised(st.conn())? => {
+                Some(crate::repo::organisation(st.conn())?)
+            }
+            _ => None,
+        };
+        let ui_language = self
+            .settings
+            .ui_language
+            .or(org.as_ref().map(|o| o.language))
+            .unwrap_or(Language::En);
+        Ok(AppState {
+            db_path: self
+                .store
+                .as_ref()
+                .and_then(|s| s.path())
+                .map(|p| p.display().to_string()),
+            org,
+            ui_language,
+            default_db: crate::store::resolve_db_path(None)?.display().to_string(),
+            demo_db: demo_db_path()?.display().to_string(),
+            open_error: self.open_error.clone(),
+            start_page: std::env::var("MIZANI_START_PAGE")
+                .ok()
+                .filter(|p| !p.is_empty()),
+        })
+    }
+
+    fn remember(&mut self, store: Store) -> Result<()> {
+        self.settings.last_db = store.path().map(|p| p.display().to_string());
+        self.store = Some(store);
+        self.open_error = None;
+        self.settings.save()
+    }
+
+    /// Creates a new institution in `path` (default: the standard database), which must not
+    /// already hold one.
+    pub fn create(&mut self, req: &InitRequest, path: Option<&str>) -> Result<AppState> {
+        req.validate()?;
+        let path = match path.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => PathBuf::from(p),
+            None => crate::store::resolve_db_path(None)?,
+        };
+        let mut store = Store::open(&path)?;
+        api::init(&mut store, req)?;
+        self.remember(store)?;
+        self.state()
+    }
+
+    /// Opens the demo institution (created on first use).
+    pub fn open_demo(&mut self) -> Result<AppState> {
+        let path = demo_db_path()?;
+        let mut store = Store::open(&path)?;
+        if !crate::repo::is_initialised(store.conn())? {
+            crate::demo::load_demo(&mut store)?;
+        }
+        self.remember(store)?;
+        self.state()
+    }
+
+    /// Opens an existing Mizani database.
+    pub fn open(&mut self, path: &str) -> Result<AppState> {
+        let p = Path::new(path.trim());
+        if !p.exists() {
+            return Err(CoreError::not_found(format!(
+                "there is no file {}",
+                p.display()
+            )));
+        }
+        let store = Store::open(p)?;
+        if !crate::repo::is_initialised(store.conn())? {
+            return Err(CoreError::new(
+                ErrorCode::NotInitialised,
+                format!("{} holds no institution", p.display()),
+            ));
+        }
+        self.remember(store)?;
+        self.state()
+    }
+
+    /// Closes the database (back to the welcome screen).
+    pub fn close(&mut self) -> Result<AppState> {
+        self.store = None;
+        self.settings.last_db = None;
+        self.settings.save()?;
+        self.state()
+    }
+
+    pub fn set_language(&mut self, lang: Language) -> Result<AppState> {
+        self.settings.ui_language = Some(lang);
+        self.settings.save()?;
+        self.state()
+    }
+
+    fn none() -> CoreError {
+        CoreError::new(ErrorCode::NotInitialised, "no database is open")
+    }
+
+    pub fn store(&self) -> Result<&Store> {
+        self.store.as_ref().ok_or_else(Self::none)
+    }
+
+    pub fn store_mut(&mut self) -> Result<&mut Store> {
+        self.store.as_mut().ok_or_else(Self::none)
+    }
+}

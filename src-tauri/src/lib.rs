@@ -1,0 +1,415 @@
+//! The Tauri shell: the window, its capabilities and one-line command adapters over
+//! mizani-core (the same API the `mizani` CLI calls). Every command runs off the UI thread
+//! (`spawn_blocking`), so the window never freezes; long jobs emit `job` events.
+
+use mizani_core::api::{
+    self, BackupInfo, CheckReport, DataRange, DbInfo, InitRequest, NewObjective, OrgUpdate,
+};
+use mizani_core::catalogue::IndicatorDef;
+use mizani_core::dashboard::{self as dash, Dashboard, IndicatorTile};
+use mizani_core::engine::{IndicatorValue, Scope};
+use mizani_core::entry::{self, Completeness, EntryCell, EntryGrid, EntrySaveReport};
+use mizani_core::import::ImportReport;
+use mizani_core::model::{
+    Branch, DataElement, Indicator, Language, Objective, Organisation, Region,
+};
+use mizani_core::period::Period;
+use mizani_core::session::{AppState, Session};
+use mizani_core::{repo, CoreError, ErrorCode};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tauri::{AppHandle, Emitter, State};
+
+type R<T> = Result<T, CoreError>;
+
+/// The open session, shared with the blocking worker threads.
+pub struct AppSession(Arc<Mutex<Session>>);
+
+/// Runs `f` on a blocking worker thread with the session locked.
+async fn with<T: Send + 'static>(
+    s: &State<'_, AppSession>,
+    f: impl FnOnce(&mut Session) -> R<T> + Send + 'static,
+) -> R<T> {
+    let inner = s.0.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let mut g = inner.lock().map_err(|_| {
+            CoreError::new(
+                ErrorCode::Database,
+                "an earlier task failed; restart Mizani",
+            )
+        })?;
+        f(&mut g)
+    })
+    .await
+    .map_err(|e| CoreError::new(ErrorCode::Database, format!("background task failed: {e}")))?
+}
+
+/// Like [`with`], announcing the job's start and end to the window (`job` events).
+async fn job<T: Send + 'static>(
+    app: &AppHandle,
+    s: &State<'_, AppSession>,
+    name: &'static str,
+    f: impl FnOnce(&mut Session) -> R<T> + Send + 'static,
+) -> R<T> {
+    let _ = app.emit(
+        "job",
+        serde_json::json!({ "job": name, "state": "started" }),
+    );
+    let r = with(s, f).await;
+    let _ = app.emit(
+        "job",
+        serde_json::json!({ "job": name, "state": "finished", "ok": r.is_ok() }),
+    );
+    r
+}
+
+fn parse_period(p: &str) -> R<Period> {
+    Period::parse(p).map_err(|e| e.on_field("period"))
+}
+
+fn parse_scope(s: &str) -> R<Scope> {
+    Scope::parse(s).map_err(|e| e.on_field("scope"))
+}
+
+#[tauri::command]
+async fn app_state(s: State<'_, AppSession>) -> R<AppState> {
+    with(&s, |x| x.state()).await
+}
+
+#[tauri::command]
+async fn app_create(
+    s: State<'_, AppSession>,
+    req: InitRequest,
+    path: Option<String>,
+) -> R<AppState> {
+    with(&s, move |x| x.create(&req, path.as_deref())).await
+}
+
+#[tauri::command]
+async fn app_open_demo(app: AppHandle, s: State<'_, AppSession>) -> R<AppState> {
+    job(&app, &s, "demo", |x| x.open_demo()).await
+}
+
+#[tauri::command]
+async fn app_open(s: State<'_, AppSession>, path: String) -> R<AppState> {
+    with(&s, move |x| x.open(&path)).await
+}
+
+#[tauri::command]
+async fn app_close(s: State<'_, AppSession>) -> R<AppState> {
+    with(&s, |x| x.close()).await
+}
+
+#[tauri::command]
+async fn app_set_language(s: State<'_, AppSession>, lang: Language) -> R<AppState> {
+    with(&s, move |x| x.set_language(lang)).await
+}
+
+#[tauri::command]
+async fn org_update(s: State<'_, AppSession>, update: OrgUpdate) -> R<Organisation> {
+    with(&s, move |x| api::org_update(x.store_mut()?, &update)).await
+}
+
+#[tauri::command]
+async fn mission_set(
+    s: State<'_, AppSession>,
+    mission: String,
+    values: Vec<String>,
+) -> R<Organisation> {
+    with(&s, move |x| {
+        api::set_mission(x.store_mut()?, &mission, &values)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn branches_list(s: State<'_, AppSession>) -> R<Vec<Branch>> {
+    with(&s, |x| repo::branches(x.store()?.conn())).await
+}
+
+#[tauri::command]
+async fn regions_list(s: State<'_, AppSession>) -> R<Vec<Region>> {
+    with(&s, |x| api::regions(x.store()?)).await
+}
+
+#[tauri::command]
+async fn branch_add(
+    s: State<'_, AppSession>,
+    code: String,
+    name: String,
+    region: Option<String>,
+) -> R<Branch> {
+    with(&s, move |x| {
+        api::branch_add(x.store_mut()?, &code, &name, region.as_deref())
+    })
+    .await
+}
+
+#[tauri::command]
+async fn elements_list(s: State<'_, AppSession>) -> R<Vec<DataElement>> {
+    with(&s, |x| repo::elements(x.store()?.conn())).await
+}
+
+#[tauri::command]
+async fn indicators_catalogue(s: State<'_, AppSession>) -> R<Vec<Indicator>> {
+    with(&s, |x| repo::indicators(x.store()?.conn())).await
+}
+
+#[tauri::command]
+async fn indicators_compute(
+    s: State<'_, AppSession>,
+    period: String,
+    scope: String,
+) -> R<Vec<IndicatorValue>> {
+    with(&s, move |x| {
+        api::indicators(
+            x.store()?,
+            parse_period(&period)?,
+            &parse_scope(&scope)?,
+            None,
+        )
+    })
+    .await
+}
+
+#[tauri::command]
+async fn indicator_explain(
+    s: State<'_, AppSession>,
+    code: String,
+    period: String,
+    scope: String,
+) -> R<IndicatorValue> {
+    with(&s, move |x| {
+        api::explain(
+            x.store()?,
+            &code,
+            parse_period(&period)?,
+            &parse_scope(&scope)?,
+        )
+    })
+    .await
+}
+
+#[tauri::command]
+async fn indicator_preview(
+    s: State<'_, AppSession>,
+    def: IndicatorDef,
+    period: String,
+    scope: String,
+) -> R<IndicatorValue> {
+    with(&s, move |x| {
+        api::indicator_preview(
+            x.store()?,
+            &def,
+            parse_period(&period)?,
+            &parse_scope(&scope)?,
+        )
+    })
+    .await
+}
+
+#[tauri::command]
+async fn indicator_save(s: State<'_, AppSession>, def: IndicatorDef) -> R<Indicator> {
+    with(&s, move |x| api::define_indicator(x.store_mut()?, &def)).await
+}
+
+#[tauri::command]
+async fn objectives_list(s: State<'_, AppSession>, include_archived: bool) -> R<Vec<Objective>> {
+    with(&s, move |x| {
+        repo::objectives(x.store()?.conn(), include_archived)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn objective_add(s: State<'_, AppSession>, objective: NewObjective) -> R<Objective> {
+    with(&s, move |x| api::objective_add(x.store_mut()?, &objective)).await
+}
+
+#[tauri::command]
+async fn objective_update(
+    s: State<'_, AppSession>,
+    id: i64,
+    objective: NewObjective,
+) -> R<Objective> {
+    with(&s, move |x| {
+        api::objective_update(x.store_mut()?, id, &objective)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn objective_archive(s: State<'_, AppSession>, id: i64, archived: bool) -> R<()> {
+    with(&s, move |x| {
+        api::objective_archive(x.store_mut()?, id, archived)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn dashboard(s: State<'_, AppSession>, period: String, scope: String) -> R<Dashboard> {
+    with(&s, move |x| {
+        api::dashboard(
+            x.store()?.conn(),
+            parse_period(&period)?,
+            &parse_scope(&scope)?,
+            None,
+        )
+    })
+    .await
+}
+
+#[tauri::command]
+async fn dashboard_tiles(
+    s: State<'_, AppSession>,
+    period: String,
+    scope: String,
+) -> R<Vec<IndicatorTile>> {
+    with(&s, move |x| {
+        dash::tiles(
+            x.store()?.conn(),
+            parse_period(&period)?,
+            &parse_scope(&scope)?,
+            None,
+        )
+    })
+    .await
+}
+
+#[tauri::command]
+async fn data_range(s: State<'_, AppSession>) -> R<DataRange> {
+    with(&s, |x| api::data_range(x.store()?)).await
+}
+
+#[tauri::command]
+async fn entry_grid(s: State<'_, AppSession>, branch: String, month: String) -> R<EntryGrid> {
+    with(&s, move |x| entry::entry_grid(x.store()?, &branch, &month)).await
+}
+
+#[tauri::command]
+async fn entry_save(
+    s: State<'_, AppSession>,
+    branch: String,
+    month: String,
+    cells: Vec<EntryCell>,
+) -> R<EntrySaveReport> {
+    with(&s, move |x| {
+        entry::entry_save(x.store_mut()?, &branch, &month, &cells)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn completeness(s: State<'_, AppSession>, last: String, months: u32) -> R<Completeness> {
+    with(&s, move |x| entry::completeness(x.store()?, &last, months)).await
+}
+
+#[tauri::command]
+async fn import_csv(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    path: String,
+    dry_run: bool,
+) -> R<ImportReport> {
+    job(&app, &s, "import", move |x| {
+        api::import_csv_file(x.store_mut()?, Path::new(&path), dry_run)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn export_indicators_csv(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    period: String,
+    scope: String,
+    path: String,
+) -> R<u64> {
+    job(&app, &s, "export", move |x| {
+        api::export_indicators_csv(
+            x.store()?,
+            parse_period(&period)?,
+            &parse_scope(&scope)?,
+            None,
+            Path::new(&path),
+        )
+    })
+    .await
+}
+
+#[tauri::command]
+async fn backup_create(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    path: Option<String>,
+) -> R<String> {
+    job(&app, &s, "backup", move |x| {
+        api::backup_create(x.store()?, path.as_deref().map(Path::new))
+            .map(|p| p.display().to_string())
+    })
+    .await
+}
+
+#[tauri::command]
+async fn backups_list(s: State<'_, AppSession>) -> R<Vec<BackupInfo>> {
+    with(&s, |x| api::backups_list(x.store()?)).await
+}
+
+#[tauri::command]
+async fn db_info(s: State<'_, AppSession>) -> R<DbInfo> {
+    with(&s, |x| api::db_info(x.store()?)).await
+}
+
+#[tauri::command]
+async fn db_check(s: State<'_, AppSession>) -> R<CheckReport> {
+    with(&s, |x| api::check(x.store()?)).await
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    let session = AppSession(Arc::new(Mutex::new(Session::start())));
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(session)
+        .invoke_handler(tauri::generate_handler![
+            app_state,
+            app_create,
+            app_open_demo,
+            app_open,
+            app_close,
+            app_set_language,
+            org_update,
+            mission_set,
+            branches_list,
+            regions_list,
+            branch_add,
+            elements_list,
+            indicators_catalogue,
+            indicators_compute,
+            indicator_explain,
+            indicator_preview,
+            indicator_save,
+            objectives_list,
+            objective_add,
+            objective_update,
+            objective_archive,
+            dashboard,
+            dashboard_tiles,
+            data_range,
+            entry_grid,
+            entry_save,
+            completeness,
+            import_csv,
+            export_indicators_csv,
+            backup_create,
+            backups_list,
+            db_info,
+            db_check,
+        ])
+        .run(tauri::generate_context!("tauri.conf.json"));
+    if let Err(e) = result {
+        eprintln!("Mizani could not start: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,57 @@
+// App-wide state: the session (which institution is open), the current page, and the period
+// and scope shared by the dashboard, reports and indicators pages.
+import { ipc, IpcError, type AppState } from "./ipc";
+import { setLanguage } from "./i18n/i18n.svelte";
+
+export type Page = "dashboard" | "objectives" | "indicators" | "entry" | "reports" | "settings";
+
+export const app = $state({
+  state: null as AppState | null,
+  page: "dashboard" as Page,
+  period: "",
+  scope: "org",
+  /** Latest month with data (default for data entry). */
+  lastMonth: "",
+  /** Names of long jobs under way (import, export, backup, demo). */
+  jobs: [] as string[],
+  /** A message shown briefly at the bottom of the window. */
+  notice: "" as string,
+  /** Set by a page with unsaved edits; navigation asks before leaving. */
+  dirty: false,
+});
+
+export async function loadState(): Promise<void> {
+  const s = await ipc.appState();
+  applyState(s);
+}
+
+let startPageApplied = false;
+
+export async function applyState(s: AppState): Promise<void> {
+  app.state = s;
+  if (!startPageApplied && s.start_page) {
+    startPageApplied = true;
+    const pages: Page[] = ["dashboard", "objectives", "indicators", "entry", "reports", "settings"];
+    if ((pages as string[]).includes(s.start_page)) app.page = s.start_page as Page;
+  }
+  setLanguage(s.ui_language);
+  if (s.org) {
+    try {
+      const r = await ipc.dataRange();
+      app.period = app.period || r.default_period || "";
+      app.lastMonth = r.last_month ?? "";
+    } catch (e) {
+      if (!(e instanceof IpcError)) throw e;
+    }
+  } else {
+    app.period = "";
+    app.lastMonth = "";
+  }
+}
+
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+export function notify(message: string): void {
+  app.notice = message;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => (app.notice = ""), 4000);
+}

@@ -1,0 +1,129 @@
+// The only file that calls invoke(): typed wrappers over the Tauri commands of src-tauri,
+// which are one-line adapters over mizani-core. Types come from ui/src/lib/bindings
+// (generated from Rust by ts-rs; a Rust test fails when they drift).
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { AppState } from "./bindings/AppState";
+import type { BackupInfo } from "./bindings/BackupInfo";
+import type { Branch } from "./bindings/Branch";
+import type { CheckReport } from "./bindings/CheckReport";
+import type { Completeness } from "./bindings/Completeness";
+import type { CoreError } from "./bindings/CoreError";
+import type { Dashboard } from "./bindings/Dashboard";
+import type { DataElement } from "./bindings/DataElement";
+import type { DataRange } from "./bindings/DataRange";
+import type { DbInfo } from "./bindings/DbInfo";
+import type { EntryCell } from "./bindings/EntryCell";
+import type { EntryGrid } from "./bindings/EntryGrid";
+import type { EntrySaveReport } from "./bindings/EntrySaveReport";
+import type { ImportReport } from "./bindings/ImportReport";
+import type { Indicator } from "./bindings/Indicator";
+import type { IndicatorDef } from "./bindings/IndicatorDef";
+import type { IndicatorTile } from "./bindings/IndicatorTile";
+import type { IndicatorValue } from "./bindings/IndicatorValue";
+import type { InitRequest } from "./bindings/InitRequest";
+import type { Language } from "./bindings/Language";
+import type { NewObjective } from "./bindings/NewObjective";
+import type { Objective } from "./bindings/Objective";
+import type { OrgUpdate } from "./bindings/OrgUpdate";
+import type { Organisation } from "./bindings/Organisation";
+import type { Region } from "./bindings/Region";
+
+/** An error from the core: branch on `code`, show `message` (and `fields` next to inputs). */
+export class IpcError extends Error {
+  readonly code: CoreError["code"];
+  readonly details: string[];
+  readonly fields: CoreError["fields"];
+  constructor(e: CoreError) {
+    super(e.message);
+    this.code = e.code;
+    this.details = e.details ?? [];
+    this.fields = e.fields ?? [];
+  }
+  /** The message for one form field, if the core named it. */
+  field(name: string): string | undefined {
+    return this.fields.find((f) => f.field === name)?.message;
+  }
+}
+
+function isCoreError(e: unknown): e is CoreError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    if (isCoreError(e)) throw new IpcError(e);
+    throw new IpcError({ code: "io", message: String(e), details: [], fields: [] });
+  }
+}
+
+export const ipc = {
+  appState: () => call<AppState>("app_state"),
+  appCreate: (req: InitRequest, path: string | null) => call<AppState>("app_create", { req, path }),
+  appOpenDemo: () => call<AppState>("app_open_demo"),
+  appOpen: (path: string) => call<AppState>("app_open", { path }),
+  appClose: () => call<AppState>("app_close"),
+  appSetLanguage: (lang: Language) => call<AppState>("app_set_language", { lang }),
+  orgUpdate: (update: OrgUpdate) => call<Organisation>("org_update", { update }),
+  missionSet: (mission: string, values: string[]) => call<Organisation>("mission_set", { mission, values }),
+  branches: () => call<Branch[]>("branches_list"),
+  regions: () => call<Region[]>("regions_list"),
+  branchAdd: (code: string, name: string, region: string | null) =>
+    call<Branch>("branch_add", { code, name, region }),
+  elements: () => call<DataElement[]>("elements_list"),
+  indicatorCatalogue: () => call<Indicator[]>("indicators_catalogue"),
+  indicators: (period: string, scope: string) => call<IndicatorValue[]>("indicators_compute", { period, scope }),
+  explain: (code: string, period: string, scope: string) =>
+    call<IndicatorValue>("indicator_explain", { code, period, scope }),
+  indicatorPreview: (def: IndicatorDef, period: string, scope: string) =>
+    call<IndicatorValue>("indicator_preview", { def, period, scope }),
+  indicatorSave: (def: IndicatorDef) => call<Indicator>("indicator_save", { def }),
+  objectives: (includeArchived: boolean) => call<Objective[]>("objectives_list", { includeArchived }),
+  objectiveAdd: (objective: NewObjective) => call<Objective>("objective_add", { objective }),
+  objectiveUpdate: (id: number, objective: NewObjective) => call<Objective>("objective_update", { id, objective }),
+  objectiveArchive: (id: number, archived: boolean) => call<null>("objective_archive", { id, archived }),
+  dashboard: (period: string, scope: string) => call<Dashboard>("dashboard", { period, scope }),
+  tiles: (period: string, scope: string) => call<IndicatorTile[]>("dashboard_tiles", { period, scope }),
+  dataRange: () => call<DataRange>("data_range"),
+  entryGrid: (branch: string, month: string) => call<EntryGrid>("entry_grid", { branch, month }),
+  entrySave: (branch: string, month: string, cells: EntryCell[]) =>
+    call<EntrySaveReport>("entry_save", { branch, month, cells }),
+  completeness: (last: string, months: number) => call<Completeness>("completeness", { last, months }),
+  importCsv: (path: string, dryRun: boolean) => call<ImportReport>("import_csv", { path, dryRun }),
+  exportIndicatorsCsv: (period: string, scope: string, path: string) =>
+    call<number>("export_indicators_csv", { period, scope, path }),
+  backupCreate: (path: string | null) => call<string>("backup_create", { path }),
+  backups: () => call<BackupInfo[]>("backups_list"),
+  dbInfo: () => call<DbInfo>("db_info"),
+  dbCheck: () => call<CheckReport>("db_check"),
+};
+
+/** Long jobs (import, export, backup, demo) announce their start and end. */
+export type JobEvent = { job: string; state: "started" | "finished"; ok?: boolean };
+export function onJob(handler: (e: JobEvent) => void): Promise<UnlistenFn> {
+  return listen<JobEvent>("job", (ev) => handler(ev.payload));
+}
+
+export { type AppState };
+
+// Native dialogs and the system viewer (official Tauri plugins), kept here with the rest of IPC.
+import { open as openDialog, save as saveDialog, ask as askDialog } from "@tauri-apps/plugin-dialog";
+import { openPath } from "@tauri-apps/plugin-opener";
+
+export const dialogs = {
+  /** Choose a file to read; null when cancelled. */
+  openFile: async (title: string, extensions: string[], filterName: string): Promise<string | null> => {
+    const r = await openDialog({ title, multiple: false, directory: false, filters: [{ name: filterName, extensions }] });
+    return typeof r === "string" ? r : null;
+  },
+  /** Choose where to write a file; null when cancelled. */
+  saveFile: async (title: string, defaultPath: string, extensions: string[], filterName: string): Promise<string | null> => {
+    const r = await saveDialog({ title, defaultPath, filters: [{ name: filterName, extensions }] });
+    return r ?? null;
+  },
+  confirm: (message: string, title: string): Promise<boolean> => askDialog(message, { title, kind: "warning" }),
+  /** Opens a file Mizani wrote in the system's viewer. */
+  openInViewer: (path: string): Promise<void> => openPath(path),
+};
