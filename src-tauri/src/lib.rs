@@ -166,7 +166,7 @@ async fn indicators_compute(
             x.store()?,
             parse_period(&period)?,
             &parse_scope(&scope)?,
-            None,
+            Some(x.lang()),
         )
     })
     .await
@@ -185,6 +185,7 @@ async fn indicator_explain(
             &code,
             parse_period(&period)?,
             &parse_scope(&scope)?,
+            Some(x.lang()),
         )
     })
     .await
@@ -253,7 +254,7 @@ async fn dashboard(s: State<'_, AppSession>, period: String, scope: String) -> R
             x.store()?.conn(),
             parse_period(&period)?,
             &parse_scope(&scope)?,
-            None,
+            Some(x.lang()),
         )
     })
     .await
@@ -270,7 +271,7 @@ async fn dashboard_tiles(
             x.store()?.conn(),
             parse_period(&period)?,
             &parse_scope(&scope)?,
-            None,
+            Some(x.lang()),
         )
     })
     .await
@@ -330,7 +331,7 @@ async fn export_indicators_csv(
             x.store()?,
             parse_period(&period)?,
             &parse_scope(&scope)?,
-            None,
+            Some(x.lang()),
             Path::new(&path),
         )
     })

@@ -536,6 +536,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 &code,
                 Period::parse(&period)?,
                 &Scope::parse(&scope)?,
+                None,
             )?;
             if json {
                 print_json(&v)?;

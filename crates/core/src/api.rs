@@ -238,9 +238,18 @@ pub fn indicators(
 }
 
 /// One indicator with each branch's contribution and the branches that are missing.
-pub fn explain(store: &Store, code: &str, period: Period, scope: &Scope) -> Result<IndicatorValue> {
+pub fn explain(
+    store: &Store,
+    code: &str,
+    period: Period,
+    scope: &Scope,
+    lang: Option<Language>,
+) -> Result<IndicatorValue> {
     let conn = store.conn();
-    let engine = Engine::new(conn)?;
+    let mut engine = Engine::new(conn)?;
+    if let Some(l) = lang {
+        engine = engine.with_language(l);
+    }
     let ind = crate::repo::indicator(conn, code)?;
     let sb = engine::resolve_scope(conn, scope)?;
     engine.explain(&sb, &engine.compile(&ind)?, period)
@@ -360,7 +369,7 @@ fn prepare_objective(store: &Store, o: &NewObjective) -> Result<PreparedObjectiv
         }
         if baseline_value.is_none() {
             if let Some(bp) = &baseline_period {
-                let v = explain(store, code, Period::parse(bp)?, &Scope::Org)?;
+                let v = explain(store, code, Period::parse(bp)?, &Scope::Org, None)?;
                 baseline_value = Some(v.value.ok_or_else(|| {
                     CoreError::field(
                         &bfield,

@@ -201,6 +201,19 @@ impl Session {
         self.state()
     }
 
+    /// The interface language: the user's choice, else the institution's, else English.
+    pub fn lang(&self) -> Language {
+        self.settings
+            .ui_language
+            .or_else(|| {
+                self.store
+                    .as_ref()
+                    .and_then(|s| crate::repo::organisation(s.conn()).ok())
+                    .map(|o| o.language)
+            })
+            .unwrap_or(Language::En)
+    }
+
     fn none() -> CoreError {
         CoreError::new(ErrorCode::NotInitialised, "no database is open")
     }

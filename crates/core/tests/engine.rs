@@ -773,7 +773,8 @@ fn invalid_formulas_are_refused_with_their_position() {
             e.message
         );
     }
-    let e = api::explain(&s, "t_bad", period("2025-06"), &Scope::Org).expect_err("not created");
+    let e =
+        api::explain(&s, "t_bad", period("2025-06"), &Scope::Org, None).expect_err("not created");
     assert_eq!(
         e.code,
         ErrorCode::NotFound,

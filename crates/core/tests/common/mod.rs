@@ -64,7 +64,7 @@ pub fn period(s: &str) -> Period {
 
 /// The value `explain` gives (with per-branch contributions).
 pub fn explain(store: &Store, code: &str, p: &str, scope: &Scope) -> IndicatorValue {
-    api::explain(store, code, period(p), scope)
+    api::explain(store, code, period(p), scope, None)
         .unwrap_or_else(|e| panic!("explain {code} {p} {scope}: {e}"))
 }
 
