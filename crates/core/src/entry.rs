@@ -187,6 +187,10 @@ pub fn entry_save(
             }
         };
         let comment = c.comment.as_ref().map(|t| t.trim().to_string());
+        if value.is_none() && comment.as_ref().is_some_and(|t| !t.is_empty()) {
+            bad("a comment needs a value: enter the figure, or leave both empty".into());
+            continue;
+        }
         if comment.as_ref().is_some_and(|t| t.chars().count() > 1000) {
             bad("the comment is longer than 1000 characters".into());
             continue;
