@@ -568,7 +568,7 @@ fn objectives_are_validated_listed_and_on_the_dashboard() {
         (vec!["--end", "2024-01-01"], "before start date"),
         (
             vec!["--start", "01/01/2025"],
-            "start date (--start) '01/01/2025'",
+            "the start date '01/01/2025'",
         ),
         (vec!["--indicator", "nope"], "no indicator 'nope'"),
         (vec!["--target", "par30=abc@2026"], "'abc' is not a number"),

@@ -57,7 +57,7 @@ pub struct ValidInit {
 impl InitRequest {
     /// Checks every field; front ends call this before creating a database file.
     pub fn validate(&self) -> Result<ValidInit> {
-        let name = validate_name("institution name (--org)", &self.name)
+        let name = validate_name("the institution name", &self.name)
             .map_err(|e| e.on_field("name"))?;
         let currency = validate_currency(&self.currency).map_err(|e| e.on_field("currency"))?;
         let country = self
@@ -176,7 +176,7 @@ pub fn branch_add(
 ) -> Result<Branch> {
     crate::repo::organisation(store.conn())?;
     let code = validate_code("branch", code)?;
-    let name = validate_name("branch name (--name)", name)?;
+    let name = validate_name("the branch name", name)?;
     if crate::repo::branches(store.conn())?
         .iter()
         .any(|b| b.code.eq_ignore_ascii_case(&code))
@@ -312,7 +312,7 @@ fn prepare_objective(store: &Store, o: &NewObjective) -> Result<PreparedObjectiv
     let conn = store.conn();
     crate::repo::organisation(conn)?;
     let title =
-        validate_name("objective title (--title)", &o.title).map_err(|e| e.on_field("title"))?;
+        validate_name("the objective title", &o.title).map_err(|e| e.on_field("title"))?;
     if !(1..=5).contains(&o.practice) {
         return Err(CoreError::field(
             "practice",
@@ -323,9 +323,9 @@ fn prepare_objective(store: &Store, o: &NewObjective) -> Result<PreparedObjectiv
         ));
     }
     let dimension = Dimension::parse(&o.dimension).map_err(|e| e.on_field("dimension"))?;
-    let start = validate_date("start date (--start)", &o.start_date)
+    let start = validate_date("the start date", &o.start_date)
         .map_err(|e| e.on_field("start_date"))?;
-    let end = validate_date("end date (--end)", &o.end_date).map_err(|e| e.on_field("end_date"))?;
+    let end = validate_date("the end date", &o.end_date).map_err(|e| e.on_field("end_date"))?;
     if end < start {
         return Err(CoreError::field(
             "end_date",

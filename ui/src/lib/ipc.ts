@@ -111,6 +111,7 @@ export { type AppState };
 // Native dialogs and the system viewer (official Tauri plugins), kept here with the rest of IPC.
 import { open as openDialog, save as saveDialog, ask as askDialog } from "@tauri-apps/plugin-dialog";
 import { openPath } from "@tauri-apps/plugin-opener";
+import { t } from "./i18n/i18n.svelte";
 
 export const dialogs = {
   /** Choose a file to read; null when cancelled. */
@@ -123,7 +124,9 @@ export const dialogs = {
     const r = await saveDialog({ title, defaultPath, filters: [{ name: filterName, extensions }] });
     return r ?? null;
   },
-  confirm: (message: string, title: string): Promise<boolean> => askDialog(message, { title, kind: "warning" }),
+  /** Asks before something that cannot be undone; buttons in the user's language. */
+  confirm: (message: string, title: string): Promise<boolean> =>
+    askDialog(message, { title, kind: "warning", okLabel: t("common.confirm_ok"), cancelLabel: t("common.cancel") }),
   /** Opens a file Mizani wrote in the system's viewer. */
   openInViewer: (path: string): Promise<void> => openPath(path),
 };
