@@ -5,35 +5,87 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-# Where `make run` keeps its database (the demo institution is created on first run).
-RUN_DB ?= $(HOME)/.local/share/mizani/mizani.sqlite
-DEMO_PERIOD ?= 2026-Q3
+.PHONY: setup run build test lint fmt unit bench clean e2e e2e-build screenshots bench-app \
+	bindings bundle demo-cli
 
-.PHONY: setup run build test lint fmt unit bench clean
-
+# Everything: Rust, C toolchain, WebKitGTK, Xvfb, tauri-driver, node modules.
 setup:
-	@scripts/setup.sh core
+	@scripts/setup.sh e2e
 
+# The desktop app with the built UI inside (and the CLI).
 build: setup
-	$(CARGO) build --release -p mizani-cli
+	npm --prefix ui run build
+	$(CARGO) build --locked --features custom-protocol -p mizani-app
+	$(CARGO) build --locked -p mizani-cli
 
+# Starts the app. On first launch it offers the demo institution (or creating your own);
+# later launches reopen the last database.
 run: build
-	@if [ ! -f "$(RUN_DB)" ]; then \
-	  echo "First run: creating the demo institution in $(RUN_DB)"; \
-	  target/release/mizani --db "$(RUN_DB)" demo; \
-	fi
-	target/release/mizani --db "$(RUN_DB)" dashboard --period $(DEMO_PERIOD)
+	target/debug/mizani-app
+
+# The CLI's view of the demo (no window needed).
+demo-cli: setup
+	$(CARGO) build --locked -p mizani-cli
+	@d=$$(mktemp -d); target/debug/mizani --db $$d/demo.sqlite demo && \
+	  target/debug/mizani --db $$d/demo.sqlite dashboard --period 2026-Q3; rm -rf $$d
 
 lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	npm --prefix ui run check
 
 unit: setup
 	@mkdir -p target
 	@set -o pipefail; $(CARGO) test --workspace --locked 2>&1 | tee target/unit-tests.log
-	@scripts/test-summary.sh target/unit-tests.log
+	@set -o pipefail; npm --prefix ui test 2>&1 | tee target/ui-tests.log
 
-test: lint unit
+# Rewrites ui/src/lib/bindings/ from the Rust types (commit the result).
+bindings:
+	UPDATE_BINDINGS=1 $(CARGO) test --locked -p mizani-core --test bindings
+
+# The .deb bundle (release build).
+bundle: setup
+	cd ui && npx tauri build --bundles deb --config ../tauri.conf.json -- --locked
+
+# End-to-end tests: the real app (WebKitGTK) under Xvfb, driven through tauri-driver by
+# WebdriverIO (tests/e2e/). E2E_ARGS=<name filter> runs some scenarios only.
+XVFB := xvfb-run -a --server-args="-screen 0 1280x800x24"
+E2E_TIMEOUT ?= 600
+E2E_ARGS ?=
+
+e2e-build:
+	@scripts/setup.sh e2e
+	npm --prefix ui run build
+	$(CARGO) build --locked --features custom-protocol -p mizani-app
+	$(CARGO) build --locked -p mizani-cli
+
+# The runner starts one tauri-driver per scenario and ends it; the trap ends any left behind
+# (by the process groups it recorded) if the runner itself is killed or times out.
+define run_under_xvfb
+	@mkdir -p target/e2e
+	@set -o pipefail; pids=target/e2e/driver-pids; : > $$pids; \
+	trap 'for p in $$(cat '"$$pids"' 2>/dev/null); do grep -qa tauri-driver /proc/$$p/cmdline 2>/dev/null && kill -9 -- -$$p 2>/dev/null; done; rm -f '"$$pids"'' EXIT; \
+	$(3) E2E_PIDFILE=$$pids timeout -k 10 $(E2E_TIMEOUT) $(XVFB) node $(1) 2>&1 | tee $(2)
+endef
+
+e2e: e2e-build
+	$(call run_under_xvfb,tests/e2e/run.mjs $(E2E_ARGS),target/e2e.log)
+
+# Refreshes docs/screenshots/*.png (the main screens at 1280×800).
+screenshots: e2e-build
+	$(call run_under_xvfb,tests/e2e/run.mjs screenshots,target/e2e.log,UPDATE_SCREENSHOTS=1)
+
+# Desktop app figures (not part of `make test`): cold start to the first dashboard with data
+# (median of 5) and the app's resident memory, on the release build.
+bench-app:
+	@scripts/setup.sh e2e
+	npm --prefix ui run build
+	$(CARGO) build --release --locked --features custom-protocol -p mizani-app
+	$(CARGO) build --release --locked -p mizani-cli
+	$(call run_under_xvfb,tests/e2e/perf.mjs,target/bench-app.log,MIZANI_APP=target/release/mizani-app MIZANI_CLI=target/release/mizani)
+
+test: lint unit e2e
+	@scripts/test-summary.sh target/unit-tests.log target/ui-tests.log target/e2e.log
 
 fmt:
 	$(CARGO) fmt --all

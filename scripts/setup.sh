@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Mizani needs to build and test on a fresh Debian/Ubuntu machine.
-# Idempotent and quick when everything is already there. Usage: scripts/setup.sh [core|all]
+# Idempotent and quick when everything is already there. Usage: scripts/setup.sh [core|all|e2e]
+#   core: the Rust toolchain and C toolchain (CLI, core tests)
+#   all:  + WebKitGTK, WebDriver, Xvfb, Node (desktop app)
+#   e2e:  all + tauri-driver and the node modules of ui/ and tests/e2e/ (end-to-end tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +17,7 @@ core_pkgs=(build-essential pkg-config curl ca-certificates file)
 app_pkgs=(libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth webkit2gtk-driver poppler-utils fonts-noto-core imagemagick nodejs npm)
 pkgs=("${core_pkgs[@]}")
-if [ "$want" = all ]; then pkgs+=("${app_pkgs[@]}"); fi
+if [ "$want" = all ] || [ "$want" = e2e ]; then pkgs+=("${app_pkgs[@]}"); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -47,4 +50,21 @@ for c in clippy rustfmt; do
     command -v rustup >/dev/null && rustup component add "$c"
   fi
 done
+
+if [ "$want" = e2e ]; then
+  # tauri-driver bridges WebDriver to WebKitWebDriver (it has no --version; --help works).
+  if ! { command -v tauri-driver >/dev/null && tauri-driver --help >/dev/null 2>&1; }; then
+    echo "setup: installing tauri-driver"
+    cargo install tauri-driver --locked --version ^2
+  fi
+  # Node modules: installed from the lock file when missing or older than it (npm ci; no
+  # browser downloads: WebdriverIO talks to tauri-driver).
+  for d in ui tests/e2e; do
+    if [ ! -f "$d/node_modules/.package-lock.json" ] || [ "$d/package-lock.json" -nt "$d/node_modules/.package-lock.json" ] \
+      || [ "$d/package.json" -nt "$d/node_modules/.package-lock.json" ]; then
+      echo "setup: npm ci in $d"
+      (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  done
+fi
 echo "setup: ok ($(cargo --version))"

@@ -120,7 +120,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) {
                 }
             })
             .collect();
-        println!("{}", parts.join("  ").trim_end());
+        outln!("{}", parts.join("  ").trim_end());
     };
     line(header.iter().map(|s| s.to_string()).collect());
     line(w.iter().map(|&x| "-".repeat(x)).collect());
@@ -185,7 +185,7 @@ pub fn catalogue(inds: &[Indicator], lang: Language) {
 }
 
 pub fn indicators(vals: &[IndicatorValue], period: Period, scope: &Scope, currency: &str) {
-    println!("Indicators for {period}, scope {scope}\n");
+    outln!("Indicators for {period}, scope {scope}\n");
     let rows: Vec<Vec<String>> = vals
         .iter()
         .map(|v| {
@@ -213,8 +213,8 @@ pub fn indicators(vals: &[IndicatorValue], period: Period, scope: &Scope, curren
 }
 
 pub fn explain(v: &IndicatorValue) {
-    println!("{} — {} ({})", v.code, v.name, v.period);
-    println!(
+    outln!("{} — {} ({})", v.code, v.name, v.period);
+    outln!(
         "formula v{}: ({}) / ({}) × {}{}",
         v.formula_version,
         v.numerator_formula,
@@ -226,7 +226,7 @@ pub fn explain(v: &IndicatorValue) {
             ""
         }
     );
-    println!(
+    outln!(
         "numerator {}, denominator {}, value {}",
         v.numerator
             .map(|x| number(x, 2))
@@ -237,9 +237,9 @@ pub fn explain(v: &IndicatorValue) {
         v.value.map(|x| number(x, 4)).unwrap_or_else(|| "—".into())
     );
     if let Some(r) = &v.reason {
-        println!("no value: {r}");
+        outln!("no value: {r}");
     }
-    println!("{} of {} branches reported\n", v.reported, v.expected);
+    outln!("{} of {} branches reported\n", v.reported, v.expected);
     let rows: Vec<Vec<String>> = v
         .contributions
         .iter()
@@ -269,7 +269,7 @@ pub fn explain(v: &IndicatorValue) {
 
 pub fn objectives(os: &[Objective]) {
     for o in os {
-        println!(
+        outln!(
             "#{} {}{}\n   practice {} · {} · owner: {} · {} → {}",
             o.id,
             o.title,
@@ -281,7 +281,7 @@ pub fn objectives(os: &[Objective]) {
             o.end_date
         );
         for a in &o.activities {
-            println!("   • {a}");
+            outln!("   • {a}");
         }
         for l in &o.indicators {
             let base = match (&l.baseline_value, &l.baseline_period) {
@@ -304,7 +304,7 @@ pub fn objectives(os: &[Objective]) {
                     )
                 })
                 .collect();
-            println!(
+            outln!(
                 "   {}: {base}; targets: {}",
                 l.indicator,
                 if targets.is_empty() {
@@ -314,10 +314,10 @@ pub fn objectives(os: &[Objective]) {
                 }
             );
         }
-        println!();
+        outln!();
     }
     if os.is_empty() {
-        println!("No objectives yet: add one with `mizani objective add`.");
+        outln!("No objectives yet: add one with `mizani objective add`.");
     }
 }
 
@@ -339,9 +339,9 @@ fn sparkline(vals: &[Option<f64>]) -> String {
 }
 
 pub fn dashboard(d: &Dashboard, currency: &str) {
-    println!("Dashboard {} — {} ({})\n", d.period, d.scope_label, d.scope);
+    outln!("Dashboard {} — {} ({})\n", d.period, d.scope_label, d.scope);
     for o in &d.objectives {
-        println!(
+        outln!(
             "[{}] {} — practice {}, {}; outlook {}",
             rag_label(o.status),
             o.title,
@@ -393,9 +393,9 @@ pub fn dashboard(d: &Dashboard, currency: &str) {
             ],
             &rows,
         );
-        println!();
+        outln!();
     }
     if d.objectives.is_empty() {
-        println!("No objectives yet: add one with `mizani objective add`.");
+        outln!("No objectives yet: add one with `mizani objective add`.");
     }
 }

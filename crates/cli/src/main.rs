@@ -3,6 +3,14 @@
 //! result: a readable table by default, JSON with `--json`. Exit 0 on success; otherwise a
 //! one-line reason on stderr (JSON with `--json`) and a non-zero exit code.
 
+/// `println!` that never panics: a closed pipe (`mizani … | head`) just ends the output.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod format;
 
 use anyhow::Result;
@@ -253,7 +261,7 @@ fn lang(s: &Option<String>) -> Result<Option<Language>, CoreError> {
 fn print_json<T: Serialize>(v: &T) -> Result<(), CoreError> {
     let s = serde_json::to_string_pretty(v)
         .map_err(|e| CoreError::new(ErrorCode::Io, format!("cannot write JSON: {e}")))?;
-    println!("{s}");
+    outln!("{s}");
     Ok(())
 }
 
@@ -419,7 +427,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if json {
                 print_json(&o)?;
             } else {
-                println!("Created {} ({}) in {}", o.name, o.currency, db.display());
+                outln!("Created {} ({}) in {}", o.name, o.currency, db.display());
             }
         }
         Cmd::Demo => {
@@ -428,7 +436,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if json {
                 print_json(&s)?;
             } else {
-                println!(
+                outln!(
                     "Loaded the demo institution {} into {}: {} regions, {} branches, {} months ({} to {}), {} values, {} objectives.",
                     s.institution, db.display(), s.regions, s.branches, s.months, s.first_month, s.last_month, s.measurements, s.objectives
                 );
@@ -440,7 +448,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if json {
                 print_json(&o)?;
             } else {
-                println!("Mission saved ({} values).", o.values.len());
+                outln!("Mission saved ({} values).", o.values.len());
             }
         }
         Cmd::Branch(BranchCmd::Add { code, name, region }) => {
@@ -449,7 +457,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if json {
                 print_json(&b)?;
             } else {
-                println!("Added branch {} ({})", b.code, b.name);
+                outln!("Added branch {} ({})", b.code, b.name);
             }
         }
         Cmd::Branch(BranchCmd::List) => {
@@ -478,7 +486,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if json {
                 print_json(&r)?;
             } else {
-                println!(
+                outln!(
                     "{} {}: {} rows, {} new, {} changed, {} unchanged",
                     if dry_run {
                         "Checked (nothing written)"
@@ -551,9 +559,13 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if json {
                 print_json(&i)?;
             } else {
-                println!(
+                outln!(
                     "Indicator {}: {} / {} × {} (formula version {})",
-                    i.code, i.numerator, i.denominator, i.factor, i.formula_version
+                    i.code,
+                    i.numerator,
+                    i.denominator,
+                    i.factor,
+                    i.formula_version
                 );
             }
         }
@@ -563,7 +575,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if json {
                 print_json(&o)?;
             } else {
-                println!("Added objective {}: {}", o.id, o.title);
+                outln!("Added objective {}: {}", o.id, o.title);
             }
         }
         Cmd::Objective(ObjectiveCmd::List { all }) => {
@@ -580,7 +592,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             let mut store = open_existing(&db)?;
             api::objective_archive(&mut store, id, true)?;
             if !json {
-                println!("Archived objective {id}");
+                outln!("Archived objective {id}");
             } else {
                 print_json(&serde_json::json!({"archived": id}))?;
             }
@@ -610,10 +622,10 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if json {
                 print_json(&r)?;
             } else if r.ok {
-                println!("ok: integrity check passed and the data is consistent");
+                outln!("ok: integrity check passed and the data is consistent");
             } else {
                 for p in &r.problems {
-                    println!("problem: {p}");
+                    outln!("problem: {p}");
                 }
             }
             if !r.ok {
@@ -631,7 +643,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
             if json {
                 print_json(&serde_json::json!({"file": p, "bytes": size}))?;
             } else {
-                println!(
+                outln!(
                     "Backup written to {} ({} bytes, integrity checked)",
                     p.display(),
                     size

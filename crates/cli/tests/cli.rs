@@ -566,10 +566,7 @@ fn objectives_are_validated_listed_and_on_the_dashboard() {
             "'happiness' is not a valid Universal Standards dimension",
         ),
         (vec!["--end", "2024-01-01"], "before start date"),
-        (
-            vec!["--start", "01/01/2025"],
-            "the start date '01/01/2025'",
-        ),
+        (vec!["--start", "01/01/2025"], "the start date '01/01/2025'"),
         (vec!["--indicator", "nope"], "no indicator 'nope'"),
         (vec!["--target", "par30=abc@2026"], "'abc' is not a number"),
         (

@@ -57,8 +57,8 @@ pub struct ValidInit {
 impl InitRequest {
     /// Checks every field; front ends call this before creating a database file.
     pub fn validate(&self) -> Result<ValidInit> {
-        let name = validate_name("the institution name", &self.name)
-            .map_err(|e| e.on_field("name"))?;
+        let name =
+            validate_name("the institution name", &self.name).map_err(|e| e.on_field("name"))?;
         let currency = validate_currency(&self.currency).map_err(|e| e.on_field("currency"))?;
         let country = self
             .country
@@ -311,8 +311,7 @@ struct PreparedLink {
 fn prepare_objective(store: &Store, o: &NewObjective) -> Result<PreparedObjective> {
     let conn = store.conn();
     crate::repo::organisation(conn)?;
-    let title =
-        validate_name("the objective title", &o.title).map_err(|e| e.on_field("title"))?;
+    let title = validate_name("the objective title", &o.title).map_err(|e| e.on_field("title"))?;
     if !(1..=5).contains(&o.practice) {
         return Err(CoreError::field(
             "practice",
@@ -323,8 +322,8 @@ fn prepare_objective(store: &Store, o: &NewObjective) -> Result<PreparedObjectiv
         ));
     }
     let dimension = Dimension::parse(&o.dimension).map_err(|e| e.on_field("dimension"))?;
-    let start = validate_date("the start date", &o.start_date)
-        .map_err(|e| e.on_field("start_date"))?;
+    let start =
+        validate_date("the start date", &o.start_date).map_err(|e| e.on_field("start_date"))?;
     let end = validate_date("the end date", &o.end_date).map_err(|e| e.on_field("end_date"))?;
     if end < start {
         return Err(CoreError::field(
