@@ -45,7 +45,9 @@ bindings:
 
 # The .deb bundle (release build).
 bundle: setup
-	cd ui && npx tauri build --bundles deb --config ../tauri.conf.json -- --locked
+	npm --prefix ui run build
+	ui/node_modules/.bin/tauri build --bundles deb -- --locked
+	@ls -l target/release/mizani-app target/release/bundle/deb/*.deb
 
 # End-to-end tests: the real app (WebKitGTK) under Xvfb, driven through tauri-driver by
 # WebdriverIO (tests/e2e/). E2E_ARGS=<name filter> runs some scenarios only.
