@@ -6,7 +6,7 @@ CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: setup run build test lint fmt unit bench clean e2e e2e-build screenshots bench-app \
-	bindings bundle demo-cli
+	bindings bundle demo-cli report-preview
 
 # Everything: Rust, C toolchain, WebKitGTK, Xvfb, tauri-driver, node modules.
 setup:
@@ -92,8 +92,41 @@ test: lint unit e2e
 fmt:
 	$(CARGO) fmt --all
 
-bench: setup
+# Core figures and the board-pack PDF against headless Chromium (installs Debian's chromium).
+bench:
+	@scripts/setup.sh bench
 	$(CARGO) run --release --locked -p mizani-bench
+
+# The demo board pack (en, fr, es) and the one-pager of branch N01 as PDF, and their pages as
+# PNG (70 dpi), in target/report-preview/ (to review the layout). With UPDATE_SCREENSHOTS=1,
+# also copies four pages of the English pack to docs/screenshots/report-*.png: the cover and
+# the first page of the summary, of the objectives (charts) and of the branch comparison.
+PREVIEW := target/report-preview
+PREVIEW_PERIOD := 2026-Q3
+report-preview:
+	@scripts/setup.sh all
+	$(CARGO) build --locked -p mizani-cli
+	@set -e; d=$(PREVIEW); mkdir -p $$d; rm -f $$d/board-pack-* $$d/branch-page-*; \
+	  cli="target/debug/mizani --db $$d/board-pack-demo.sqlite"; \
+	  $$cli demo >/dev/null; \
+	  for l in en fr es; do \
+	    $$cli report --period $(PREVIEW_PERIOD) --lang $$l -o $$d/board-pack-$$l.pdf; \
+	    pdftoppm -png -r 70 $$d/board-pack-$$l.pdf $$d/board-pack-$$l; \
+	  done; \
+	  $$cli report --period $(PREVIEW_PERIOD) --scope branch:N01 --branch-page -o $$d/branch-page-N01.pdf; \
+	  pdftoppm -png -r 70 $$d/branch-page-N01.pdf $$d/branch-page-N01; \
+	  rm -f $$d/board-pack-demo.sqlite*; \
+	  echo "report-preview: $$(ls $$d/board-pack-*.png $$d/branch-page-*.png | wc -l) PNG pages in $$d"; \
+	  if [ "$(UPDATE_SCREENSHOTS)" = 1 ]; then \
+	    n=$$(ls $$d/board-pack-en-*.png | wc -l); w=$${#n}; \
+	    for name in cover summary objective branches; do \
+	      case $$name in cover) h=;; summary) h=Summary;; objective) h=Objectives;; branches) h="Branch comparison";; esac; \
+	      p=1; if [ -n "$$h" ]; then p=2; \
+	        while [ $$p -le $$n ] && ! pdftotext -f $$p -l $$p $$d/board-pack-en.pdf - | grep -qx "$$h"; do p=$$((p+1)); done; fi; \
+	      cp $$d/board-pack-en-$$(printf "%0$${w}d" $$p).png docs/screenshots/report-$$name.png; \
+	    done; \
+	    ls -l docs/screenshots/report-*.png; \
+	  fi
 
 clean:
 	$(CARGO) clean

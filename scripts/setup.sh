@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything Mizani needs to build and test on a fresh Debian/Ubuntu machine.
-# Idempotent and quick when everything is already there. Usage: scripts/setup.sh [core|all|e2e]
-#   core: the Rust toolchain and C toolchain (CLI, core tests)
-#   all:  + WebKitGTK, WebDriver, Xvfb, Node (desktop app)
-#   e2e:  all + tauri-driver and the node modules of ui/ and tests/e2e/ (end-to-end tests)
+# Idempotent and quick when everything is already there. Usage: scripts/setup.sh [core|all|e2e|bench]
+#   core:  the Rust toolchain and C toolchain (CLI, core tests)
+#   all:   + WebKitGTK, WebDriver, Xvfb, Node (desktop app)
+#   e2e:   all + tauri-driver and the node modules of ui/ and tests/e2e/ (end-to-end tests)
+#   bench: core + Debian's chromium (`make bench` times headless Chromium printing the board
+#          pack as HTML, for comparison with our PDF renderer) and poppler (`make report-preview`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +18,10 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 core_pkgs=(build-essential pkg-config curl ca-certificates file)
 app_pkgs=(libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth webkit2gtk-driver poppler-utils fonts-noto-core imagemagick nodejs npm)
+bench_pkgs=(chromium poppler-utils fonts-noto-core)
 pkgs=("${core_pkgs[@]}")
 if [ "$want" = all ] || [ "$want" = e2e ]; then pkgs+=("${app_pkgs[@]}"); fi
+if [ "$want" = bench ]; then pkgs+=("${bench_pkgs[@]}"); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -15,8 +15,10 @@ use mizani_core::model::{
 };
 use mizani_core::period::Period;
 use mizani_core::session::{AppState, Session};
+use mizani_core::store::Store;
 use mizani_core::{repo, CoreError, ErrorCode};
-use std::path::Path;
+use mizani_report::{ReportInfo, Sections};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter, State};
 
@@ -351,6 +353,63 @@ async fn backup_create(
     .await
 }
 
+/// The board pack (or, with `branch_page`, the one-pager of the scope's branch) as a PDF at
+/// `path`, or at `<database folder>/reports/…` when `path` is None.
+fn create_report(
+    store: &Store,
+    period: &str,
+    scope: &str,
+    lang: Language,
+    sections: &Sections,
+    branch_page: bool,
+    path: Option<String>,
+) -> R<ReportInfo> {
+    let (period, scope) = (parse_period(period)?, parse_scope(scope)?);
+    let branch = match (&scope, branch_page) {
+        (Scope::Branch(code), true) => Some(code.clone()),
+        (_, true) => {
+            return Err(
+                CoreError::invalid("a branch one-pager needs a branch scope").on_field("scope"),
+            )
+        }
+        _ => None,
+    };
+    let out = match path {
+        Some(p) => PathBuf::from(p),
+        None => api::default_report_path(store, period, &scope, lang, branch_page)?,
+    };
+    match branch {
+        Some(code) => mizani_report::write_branch_page(store, period, &code, lang, &out),
+        None => mizani_report::write_board_pack(store, period, &scope, lang, sections, &out),
+    }
+}
+
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+async fn report_create(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    period: String,
+    scope: String,
+    lang: Language,
+    sections: Sections,
+    branch_page: bool,
+    path: Option<String>,
+) -> R<ReportInfo> {
+    job(&app, &s, "report", move |x| {
+        create_report(
+            x.store()?,
+            &period,
+            &scope,
+            lang,
+            &sections,
+            branch_page,
+            path,
+        )
+    })
+    .await
+}
+
 #[tauri::command]
 async fn backups_list(s: State<'_, AppSession>) -> R<Vec<BackupInfo>> {
     with(&s, |x| api::backups_list(x.store()?)).await
@@ -404,6 +463,7 @@ pub fn run() {
             import_csv,
             export_indicators_csv,
             backup_create,
+            report_create,
             backups_list,
             db_info,
             db_check,

@@ -99,7 +99,7 @@ fn outlook_label(o: Outlook) -> &'static str {
 }
 
 /// Prints rows as aligned columns.
-fn table(header: &[&str], rows: &[Vec<String>]) {
+pub fn table(header: &[&str], rows: &[Vec<String>]) {
     let n = header.len();
     let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {

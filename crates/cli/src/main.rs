@@ -12,6 +12,7 @@ macro_rules! outln {
 }
 
 mod format;
+mod spm;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -122,6 +123,36 @@ enum Cmd {
         #[arg(long)]
         lang: Option<String>,
     },
+    /// Write the board pack (or a branch one-pager) as a PDF file
+    Report {
+        /// 2025-03, 2025-Q1 or 2025
+        #[arg(long)]
+        period: String,
+        /// org, region:NAME or branch:CODE
+        #[arg(long, default_value = "org")]
+        scope: String,
+        /// Language of the report: en, fr or es (default: the institution's)
+        #[arg(long)]
+        lang: Option<String>,
+        /// The one-page summary of a branch (needs --scope branch:CODE)
+        #[arg(long)]
+        branch_page: bool,
+        /// The PDF file to write (replaced atomically: no partial file on failure)
+        #[arg(short, long, value_name = "FILE.pdf")]
+        output: PathBuf,
+    },
+    /// Client-protection self-assessments: answer, score, compare, export, import
+    #[command(subcommand)]
+    Assessment(spm::AssessmentCmd),
+    /// Action plans: gaps turned into actions with owner, due date and status
+    #[command(subcommand)]
+    Action(spm::ActionCmd),
+    /// Alignment of business processes with the objectives (practice 4)
+    #[command(subcommand)]
+    Alignment(spm::AlignmentCmd),
+    /// Decision log with expected and observed social and financial effects (practice 5)
+    #[command(subcommand)]
+    Decision(spm::DecisionCmd),
     /// Check the database: SQLite integrity and the domain's consistency
     Check,
     /// Backups
@@ -252,6 +283,32 @@ fn open_existing(db: &Path) -> Result<Store, CoreError> {
         )));
     }
     Store::open(db)
+}
+
+/// Refuses an output file that cannot be written before any work is done: a folder, or a file
+/// in a folder that does not exist. (The write itself is atomic, so a failure later leaves
+/// nothing behind either.)
+fn check_output(out: &Path) -> Result<(), CoreError> {
+    let io = |m: String| CoreError::invalid(m).on_field("output");
+    if out.is_dir() {
+        return Err(io(format!(
+            "{} is a folder: give a file name such as {}",
+            out.display(),
+            out.join("report.pdf").display()
+        )));
+    }
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(io(format!(
+            "cannot write {}: the folder {} does not exist",
+            out.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 fn lang(s: &Option<String>) -> Result<Option<Language>, CoreError> {
@@ -616,6 +673,62 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 format::dashboard(&d, &org.currency);
             }
         }
+        Cmd::Report {
+            period,
+            scope,
+            lang: l,
+            branch_page,
+            output,
+        } => {
+            let period = Period::parse(&period)?;
+            let scope = Scope::parse(&scope)?;
+            let l = lang(&l)?;
+            let branch = match (&scope, branch_page) {
+                (Scope::Branch(code), true) => Some(code.clone()),
+                (_, true) => {
+                    return Err(CoreError::invalid(format!(
+                        "--branch-page needs --scope branch:CODE (not {scope})"
+                    )))
+                }
+                _ => None,
+            };
+            check_output(&output)?;
+            let store = open_existing(&db)?;
+            let l = match l {
+                Some(l) => l,
+                None => mizani_core::repo::organisation(store.conn())?.language,
+            };
+            let info = match branch {
+                Some(code) => mizani_report::write_branch_page(&store, period, &code, l, &output)?,
+                None => mizani_report::write_board_pack(
+                    &store,
+                    period,
+                    &scope,
+                    l,
+                    &mizani_report::Sections::default(),
+                    &output,
+                )?,
+            };
+            if json {
+                print_json(&info)?;
+            } else {
+                outln!(
+                    "{} written to {} ({} pages, {} bytes)",
+                    if branch_page {
+                        "Branch page"
+                    } else {
+                        "Board pack"
+                    },
+                    info.path,
+                    info.pages,
+                    info.bytes
+                );
+            }
+        }
+        Cmd::Assessment(c) => spm::assessment(&db, json, c)?,
+        Cmd::Action(c) => spm::action(&db, json, c)?,
+        Cmd::Alignment(c) => spm::alignment(&db, json, c)?,
+        Cmd::Decision(c) => spm::decision(&db, json, c)?,
         Cmd::Check => {
             let store = open_existing(&db)?;
             let r = api::check(&store)?;

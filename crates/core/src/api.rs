@@ -696,6 +696,44 @@ pub fn backup_create(store: &Store, out: Option<&Path>) -> Result<PathBuf> {
     Ok(dest)
 }
 
+/// Where the app writes a report by default:
+/// `<database folder>/reports/mizani-<period>-<scope>-<lang>[-branch-page].pdf` (the folder is
+/// created; characters other than letters, digits, `-` and `_` in the scope become `_`).
+pub fn default_report_path(
+    store: &Store,
+    period: Period,
+    scope: &Scope,
+    lang: Language,
+    branch_page: bool,
+) -> Result<PathBuf> {
+    let db = store.path().ok_or_else(|| {
+        CoreError::new(
+            ErrorCode::InvalidInput,
+            "an in-memory database needs an output file",
+        )
+    })?;
+    let dir = db.parent().unwrap_or(Path::new(".")).join("reports");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        CoreError::new(
+            ErrorCode::Io,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })?;
+    let scope: String = scope
+        .to_string()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let page = if branch_page { "-branch-page" } else { "" };
+    Ok(dir.join(format!("mizani-{period}-{scope}-{lang}{page}.pdf")))
+}
+
 /// Institution settings editable in the app.
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct OrgUpdate {

@@ -1,6 +1,7 @@
 //! The demo institution (assets/demo/demo.json): 3 regions, 12 branches, 36 months of
-//! deterministic, plausible figures telling a story a board would notice, and six objectives
-//! covering the five SPM practices. Everything is written through the same API and write path
+//! deterministic, plausible figures telling a story a board would notice, six objectives
+//! covering the five SPM practices, and practices 2, 4 and 5 (self-assessments, actions, the
+//! alignment matrix, decisions: see `spm::demo`). Everything is written through the same API and write path
 //! as real data.
 
 use crate::api::{self, InitRequest, NewObjective};
@@ -43,6 +44,9 @@ struct DemoFile {
     months: i32,
     branches: Vec<DemoBranch>,
     objectives: Vec<NewObjective>,
+    /// Practices 2, 4 and 5: assessments, actions, alignment, decisions.
+    #[serde(default)]
+    practices: crate::spm::demo::DemoPractices,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -55,6 +59,10 @@ pub struct DemoSummary {
     pub last_month: String,
     pub measurements: usize,
     pub objectives: usize,
+    pub assessments: usize,
+    pub actions: usize,
+    pub alignment_cells: usize,
+    pub decisions: usize,
 }
 
 /// Deterministic pseudo-random numbers (SplitMix64): the demo must be identical on every
@@ -268,6 +276,8 @@ pub fn load_demo(store: &mut Store) -> Result<DemoSummary> {
     for o in &demo.objectives {
         api::objective_add(store, o)?;
     }
+    let (assessments, actions, alignment_cells, decisions) =
+        crate::spm::demo::load(store, &demo.practices)?;
     let regions = crate::repo::regions(store.conn())?.len();
     Ok(DemoSummary {
         institution: inst.name.clone(),
@@ -278,5 +288,9 @@ pub fn load_demo(store: &mut Store) -> Result<DemoSummary> {
         last_month: first.plus(demo.months - 1).to_string(),
         measurements,
         objectives: demo.objectives.len(),
+        assessments,
+        actions,
+        alignment_cells,
+        decisions,
     })
 }

@@ -2,6 +2,7 @@
 //! engine and the API that the CLI and the desktop shell both call. No Tauri here.
 
 pub mod api;
+pub mod boardpack;
 pub mod catalogue;
 pub mod dashboard;
 pub mod demo;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod period;
 pub mod repo;
 pub mod session;
+pub mod spm;
 pub mod store;
 
 pub use error::{CoreError, ErrorCode, Result};

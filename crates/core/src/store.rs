@@ -8,7 +8,11 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 
 /// Embedded migrations, in order. Append only: released files are never edited.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_assessments.sql"),
+    include_str!("../migrations/0003_comment_index.sql"),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -358,6 +362,36 @@ pub const MEASUREMENT: Table = Table {
     name: "measurement",
     key: &["element_id", "month", "branch_id"],
     unaudited: &["entered_by", "entered_at"],
+};
+pub const ASSESSMENT: Table = Table {
+    name: "assessment",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const ASSESSMENT_ANSWER: Table = Table {
+    name: "assessment_answer",
+    key: &["assessment_id", "practice"],
+    unaudited: &[],
+};
+pub const ACTION: Table = Table {
+    name: "action",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const ALIGNMENT: Table = Table {
+    name: "alignment",
+    key: &["objective_id", "process"],
+    unaudited: &[],
+};
+pub const DECISION: Table = Table {
+    name: "decision",
+    key: &["id"],
+    unaudited: &[],
+};
+pub const DECISION_INDICATOR: Table = Table {
+    name: "decision_indicator",
+    key: &["decision_id", "indicator_id"],
+    unaudited: &[],
 };
 
 /// What a [`WriteTx::set`] did.

@@ -13,6 +13,12 @@ use mizani_core::entry::{Completeness, EntryCell, EntryGrid, EntrySaveReport};
 use mizani_core::import::ImportReport;
 use mizani_core::model::{Branch, DataElement, Indicator, Objective, Organisation, Region};
 use mizani_core::session::{AppSettings, AppState};
+use mizani_core::spm::{
+    Action, ActionFilter, ActionPatch, AlignmentInput, AlignmentMatrix, AnswerImportReport,
+    AnswerInput, Assessment, AssessmentComparison, AssessmentScore, AssessmentSummary,
+    AssessmentView, Checklist, Decision, DecisionEffects, DecisionReviewInput, NewAction,
+    NewAssessment, NewDecision, PracticeRow, SpmOverview,
+};
 use mizani_core::CoreError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,6 +56,27 @@ fn export_all(dir: &Path) {
         DbInfo,
         DataRange,
         IndicatorTile,
+        Checklist,
+        NewAssessment,
+        Assessment,
+        AnswerInput,
+        PracticeRow,
+        AssessmentView,
+        AssessmentSummary,
+        AssessmentScore,
+        AssessmentComparison,
+        AnswerImportReport,
+        NewAction,
+        ActionPatch,
+        ActionFilter,
+        Action,
+        AlignmentInput,
+        AlignmentMatrix,
+        NewDecision,
+        DecisionReviewInput,
+        Decision,
+        DecisionEffects,
+        SpmOverview,
     );
 }
 

@@ -29,6 +29,11 @@ import type { OrgUpdate } from "./bindings/OrgUpdate";
 import type { Organisation } from "./bindings/Organisation";
 import type { Region } from "./bindings/Region";
 
+/** Sections of the board pack (mizani_report::Sections; every one is printed by default). */
+export type ReportSections = { summary: boolean; dual: boolean; objectives: boolean; branches: boolean; appendix: boolean };
+/** A PDF written by mizani-report (mizani_report::ReportInfo). */
+export type ReportInfo = { path: string; pages: number; bytes: number };
+
 /** An error from the core: branch on `code`, show `message` (and `fields` next to inputs). */
 export class IpcError extends Error {
   readonly code: CoreError["code"];
@@ -94,13 +99,16 @@ export const ipc = {
   importCsv: (path: string, dryRun: boolean) => call<ImportReport>("import_csv", { path, dryRun }),
   exportIndicatorsCsv: (period: string, scope: string, path: string) =>
     call<number>("export_indicators_csv", { period, scope, path }),
+  /** The board pack (or the branch one-pager) as PDF at `path`, or in the database's reports/ folder when null. */
+  reportCreate: (period: string, scope: string, lang: Language, sections: ReportSections, branchPage: boolean, path: string | null) =>
+    call<ReportInfo>("report_create", { period, scope, lang, sections, branchPage, path }),
   backupCreate: (path: string | null) => call<string>("backup_create", { path }),
   backups: () => call<BackupInfo[]>("backups_list"),
   dbInfo: () => call<DbInfo>("db_info"),
   dbCheck: () => call<CheckReport>("db_check"),
 };
 
-/** Long jobs (import, export, backup, demo) announce their start and end. */
+/** Long jobs (import, export, report, backup, demo) announce their start and end. */
 export type JobEvent = { job: string; state: "started" | "finished"; ok?: boolean };
 export function onJob(handler: (e: JobEvent) => void): Promise<UnlistenFn> {
   return listen<JobEvent>("job", (ev) => handler(ev.payload));
