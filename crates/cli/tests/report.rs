@@ -5,60 +5,13 @@
 
 use mizani_core::model::Language;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+mod common;
+use common::*;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mizani"));
-    c.env_remove("MIZANI_DB").env("MIZANI_USER", "tester");
-    c
-}
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    bin()
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let o = run(db, args);
-    assert!(
-        o.status.success(),
-        "`mizani {}` should succeed; stderr: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).expect("stdout is UTF-8")
-}
-
-fn json(db: &Path, args: &[&str]) -> serde_json::Value {
-    let mut a = vec!["--json"];
-    a.extend_from_slice(args);
-    serde_json::from_str(&ok(db, &a)).expect("--json prints JSON")
-}
-
-/// Runs a command that must fail; returns its stderr (one line: the reason).
+/// Runs a command that must fail as bad input; returns its stderr (one line: the reason).
 fn fails(db: &Path, args: &[&str]) -> String {
-    let o = run(db, args);
-    assert!(
-        !o.status.success(),
-        "`mizani {}` should fail",
-        args.join(" ")
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "bad input exits 2 (`mizani {}`)",
-        args.join(" ")
-    );
-    assert!(o.stdout.is_empty(), "a failure prints nothing on stdout");
-    let err = String::from_utf8(o.stderr).expect("stderr is UTF-8");
-    assert!(
-        err.starts_with("error: "),
-        "the reason comes first on stderr: {err}"
-    );
+    let err = fails_with(db, args, Some(2));
     assert_eq!(
         err.trim_end().lines().count(),
         1,
