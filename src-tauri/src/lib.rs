@@ -16,7 +16,7 @@ use mizani_core::model::{
 use mizani_core::period::Period;
 use mizani_core::session::{AppState, Session};
 use mizani_core::store::Store;
-use mizani_core::{repo, CoreError, ErrorCode};
+use mizani_core::{repo, spm, CoreError, ErrorCode};
 use mizani_report::{ReportInfo, Sections};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -425,6 +425,141 @@ async fn db_check(s: State<'_, AppSession>) -> R<CheckReport> {
     with(&s, |x| api::check(x.store()?)).await
 }
 
+// Practices 2, 4 and 5: self-assessment, actions, alignment, decisions (mizani_core::spm).
+
+#[tauri::command]
+async fn spm_overview(s: State<'_, AppSession>) -> R<spm::SpmOverview> {
+    with(&s, |x| spm::spm_overview(x.store()?, None, Some(x.lang()))).await
+}
+
+#[tauri::command]
+async fn assessment_list(s: State<'_, AppSession>) -> R<Vec<spm::AssessmentSummary>> {
+    with(&s, |x| spm::assessment_list(x.store()?)).await
+}
+
+#[tauri::command]
+async fn assessment_new(s: State<'_, AppSession>, input: spm::NewAssessment) -> R<spm::Assessment> {
+    with(&s, move |x| spm::assessment_new(x.store_mut()?, &input)).await
+}
+
+#[tauri::command]
+async fn assessment_get(s: State<'_, AppSession>, id: i64) -> R<spm::AssessmentView> {
+    with(&s, move |x| {
+        spm::assessment_get(x.store()?, id, Some(x.lang()))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn assessment_answer(
+    s: State<'_, AppSession>,
+    id: i64,
+    input: spm::AnswerInput,
+) -> R<spm::PracticeRow> {
+    with(&s, move |x| {
+        x.store_mut_lang()
+            .and_then(|(st, l)| spm::assessment_answer(st, id, &input, Some(l)))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn assessment_score(s: State<'_, AppSession>, id: i64) -> R<spm::AssessmentScore> {
+    with(&s, move |x| {
+        spm::assessment_score(x.store()?, id, Some(x.lang()))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn assessment_compare(
+    s: State<'_, AppSession>,
+    before: i64,
+    after: i64,
+) -> R<spm::AssessmentComparison> {
+    with(&s, move |x| {
+        spm::assessment_compare(x.store()?, before, after, Some(x.lang()))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn action_list(s: State<'_, AppSession>, filter: spm::ActionFilter) -> R<Vec<spm::Action>> {
+    with(&s, move |x| spm::action_list(x.store()?, &filter, None)).await
+}
+
+#[tauri::command]
+async fn action_add(s: State<'_, AppSession>, input: spm::NewAction) -> R<spm::Action> {
+    with(&s, move |x| spm::action_add(x.store_mut()?, &input, None)).await
+}
+
+#[tauri::command]
+async fn action_update(
+    s: State<'_, AppSession>,
+    id: i64,
+    patch: spm::ActionPatch,
+) -> R<spm::Action> {
+    with(&s, move |x| {
+        spm::action_update(x.store_mut()?, id, &patch, None)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn alignment_get(s: State<'_, AppSession>) -> R<spm::AlignmentMatrix> {
+    with(&s, |x| spm::alignment_get(x.store()?, Some(x.lang()))).await
+}
+
+#[tauri::command]
+async fn alignment_set(
+    s: State<'_, AppSession>,
+    input: spm::AlignmentInput,
+) -> R<spm::AlignmentMatrix> {
+    with(&s, move |x| {
+        x.store_mut_lang()
+            .and_then(|(st, l)| spm::alignment_set(st, &input, Some(l)))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn decision_list(s: State<'_, AppSession>, due_only: bool) -> R<Vec<spm::Decision>> {
+    with(&s, move |x| {
+        spm::decision_list(x.store()?, due_only, None, Some(x.lang()))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn decision_add(s: State<'_, AppSession>, input: spm::NewDecision) -> R<spm::Decision> {
+    with(&s, move |x| {
+        x.store_mut_lang()
+            .and_then(|(st, l)| spm::decision_add(st, &input, None, Some(l)))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn decision_get(s: State<'_, AppSession>, id: i64) -> R<spm::DecisionEffects> {
+    with(&s, move |x| {
+        spm::decision_get(x.store()?, id, None, Some(x.lang()))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn decision_review(
+    s: State<'_, AppSession>,
+    id: i64,
+    input: spm::DecisionReviewInput,
+) -> R<spm::DecisionEffects> {
+    with(&s, move |x| {
+        x.store_mut_lang()
+            .and_then(|(st, l)| spm::decision_review(st, id, &input, None, Some(l)))
+    })
+    .await
+}
+
 /// Starts the desktop app.
 pub fn run() {
     let session = AppSession(Arc::new(Mutex::new(Session::start())));
@@ -467,6 +602,22 @@ pub fn run() {
             backups_list,
             db_info,
             db_check,
+            spm_overview,
+            assessment_list,
+            assessment_new,
+            assessment_get,
+            assessment_answer,
+            assessment_score,
+            assessment_compare,
+            action_list,
+            action_add,
+            action_update,
+            alignment_get,
+            alignment_set,
+            decision_list,
+            decision_add,
+            decision_get,
+            decision_review,
         ])
         .run(tauri::generate_context!("tauri.conf.json"));
     if let Err(e) = result {

@@ -97,6 +97,99 @@ pub struct BoardPack {
     /// Comments entered with the period's figures (appendix).
     pub comments: Vec<CommentRow>,
     pub narrative: Vec<NarrativeFact>,
+    /// Practices 2, 4 and 5 (client protection, alignment, decisions); `None` when there is
+    /// no assessment, no action, no rated alignment cell and no decision.
+    pub spm: Option<SpmSection>,
+}
+
+/// What the board pack shows about practices 2, 4 and 5.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SpmSection {
+    /// The date "overdue" and "due for review" were computed for, `YYYY-MM-DD`.
+    pub today: String,
+    /// The latest self-assessment, if any.
+    pub assessment: Option<crate::spm::AssessmentSummary>,
+    /// The latest assessment's scores by client-protection principle (raw and evidence-aware,
+    /// in %; `None` when nothing applicable was answered).
+    pub principles: Vec<crate::spm::GroupScore>,
+    /// The latest assessment's scores by dimension.
+    pub dimensions: Vec<crate::spm::GroupScore>,
+    /// Practices answered "yes" without evidence in the latest assessment.
+    pub yes_without_evidence: u32,
+    /// Open and in-progress actions, overdue ones first (`overdue`, `days_overdue`).
+    pub actions: Vec<crate::spm::Action>,
+    /// How many of `actions` are overdue.
+    pub overdue: u32,
+    /// Processes that work against an objective.
+    pub works_against: Vec<crate::spm::AlignmentGap>,
+    /// Objectives no process supports (only once the matrix has been filled in).
+    pub unsupported: Vec<crate::spm::ObjectiveRef>,
+    /// Decisions with their expected effects and, when reviewed or due, the linked
+    /// indicators before and after.
+    pub decisions: Vec<crate::spm::DecisionEffects>,
+}
+
+impl SpmSection {
+    /// Whether there is anything for the client-protection section.
+    pub fn has_client_protection(&self) -> bool {
+        self.assessment.is_some() || !self.actions.is_empty()
+    }
+
+    /// Whether there is anything for the alignment and decisions section.
+    pub fn has_decisions(&self) -> bool {
+        !self.works_against.is_empty() || !self.unsupported.is_empty() || !self.decisions.is_empty()
+    }
+}
+
+/// The practices 2, 4 and 5 part of the board pack, as of `today` (`None`: the local date).
+pub fn spm_section(
+    store: &Store,
+    lang: Language,
+    today: Option<&str>,
+) -> Result<Option<SpmSection>> {
+    use crate::spm;
+    let today = spm::resolve_today(today)?;
+    let latest = spm::assessment_list(store)?.into_iter().next();
+    let (principles, dimensions, yes_without_evidence) = match &latest {
+        Some(a) => {
+            let sc = spm::assessment_score(store, a.id, Some(lang))?;
+            (
+                sc.principles,
+                sc.dimensions,
+                sc.overall.yes_without_evidence,
+            )
+        }
+        None => (Vec::new(), Vec::new(), 0),
+    };
+    let actions: Vec<spm::Action> =
+        spm::action_list(store, &spm::ActionFilter::default(), Some(&today))?
+            .into_iter()
+            .filter(|a| a.status.is_active())
+            .collect();
+    let overdue = actions.iter().filter(|a| a.overdue).count() as u32;
+    let m = spm::alignment_get(store, Some(lang))?;
+    let rated = m
+        .objectives
+        .iter()
+        .any(|r| r.supports + r.neutral + r.works_against > 0);
+    let unsupported = if rated { m.unsupported } else { Vec::new() };
+    let mut decisions = Vec::new();
+    for d in spm::decision_list(store, false, Some(&today), Some(lang))? {
+        decisions.push(spm::decision_get(store, d.id, Some(&today), Some(lang))?);
+    }
+    let s = SpmSection {
+        today,
+        assessment: latest,
+        principles,
+        dimensions,
+        yes_without_evidence,
+        actions,
+        overdue,
+        works_against: m.works_against,
+        unsupported,
+        decisions,
+    };
+    Ok((s.has_client_protection() || s.has_decisions()).then_some(s))
 }
 
 /// A branch against its targets and the institution.
@@ -221,6 +314,18 @@ pub fn board_pack(
     period: Period,
     scope: &Scope,
     lang: Language,
+) -> Result<BoardPack> {
+    board_pack_as_of(store, period, scope, lang, None)
+}
+
+/// [`board_pack`] with overdue actions and decisions due computed as of `today` (`None`:
+/// the local date).
+pub fn board_pack_as_of(
+    store: &Store,
+    period: Period,
+    scope: &Scope,
+    lang: Language,
+    as_of: Option<&str>,
 ) -> Result<BoardPack> {
     let conn = store.conn();
     let org = crate::repo::organisation(conn)?;
@@ -399,6 +504,7 @@ pub fn board_pack(
         indicators: all,
         comments: comments(store, period, &sb, lang)?,
         narrative,
+        spm: spm_section(store, lang, as_of)?,
     })
 }
 

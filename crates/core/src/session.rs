@@ -222,6 +222,12 @@ impl Session {
         self.store.as_ref().ok_or_else(Self::none)
     }
 
+    /// The open database for writing, with the interface language.
+    pub fn store_mut_lang(&mut self) -> Result<(&mut Store, Language)> {
+        let lang = self.lang();
+        Ok((self.store_mut()?, lang))
+    }
+
     pub fn store_mut(&mut self) -> Result<&mut Store> {
         self.store.as_mut().ok_or_else(Self::none)
     }

@@ -5,6 +5,7 @@
 use mizani_core::api::{
     BackupInfo, CheckReport, DataRange, DbInfo, InitRequest, NewObjective, OrgUpdate,
 };
+use mizani_core::boardpack::SpmSection;
 use mizani_core::catalogue::IndicatorDef;
 use mizani_core::dashboard::{Dashboard, IndicatorTile};
 use mizani_core::demo::DemoSummary;
@@ -77,6 +78,7 @@ fn export_all(dir: &Path) {
         Decision,
         DecisionEffects,
         SpmOverview,
+        SpmSection,
     );
 }
 

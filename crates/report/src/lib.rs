@@ -30,7 +30,11 @@ pub struct Sections {
     pub summary: bool,
     pub dual: bool,
     pub objectives: bool,
+    /// Client-protection scores by principle and the open and overdue actions.
+    pub client_protection: bool,
     pub branches: bool,
+    /// Alignment gaps and the decisions taken and reviewed.
+    pub decisions: bool,
     pub appendix: bool,
 }
 
@@ -40,7 +44,9 @@ impl Default for Sections {
             summary: true,
             dual: true,
             objectives: true,
+            client_protection: true,
             branches: true,
+            decisions: true,
             appendix: true,
         }
     }
@@ -332,12 +338,18 @@ mod tests {
     fn sections_default_to_all_and_deserialise_partially() {
         let s = Sections::default();
         assert!(
-            s.summary && s.dual && s.objectives && s.branches && s.appendix,
+            s.summary
+                && s.dual
+                && s.objectives
+                && s.client_protection
+                && s.branches
+                && s.decisions
+                && s.appendix,
             "every section by default"
         );
         let s: Sections = serde_json::from_str(r#"{"appendix": false}"#).expect("partial JSON");
         assert!(
-            !s.appendix && s.summary,
+            !s.appendix && s.summary && s.client_protection && s.decisions,
             "fields left out keep their default (on)"
         );
     }

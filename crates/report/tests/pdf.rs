@@ -628,7 +628,9 @@ fn sections_can_be_switched_off_and_regions_and_branches_have_packs() {
         summary: false,
         dual: false,
         objectives: true,
+        client_protection: false,
         branches: false,
+        decisions: false,
         appendix: false,
     };
     let path = d.join("objectives.pdf");
@@ -872,5 +874,110 @@ fn a_large_institution_paginates_cleanly() {
             b[0] >= 14.0 && b[1] >= 14.0 && b[2] <= w - 14.0 && b[3] <= h - 14.0,
             "{word:?} at {b:?} stays inside the page"
         );
+    }
+}
+
+#[test]
+fn client_protection_and_decisions_print_in_every_language() {
+    let d = dir("spm-read-model");
+    let store = demo_store(&d);
+    for out in &fixture().outs {
+        let lang = out.lang;
+        let bp = mizani_core::boardpack::board_pack_as_of(
+            &store,
+            period(),
+            &Scope::Org,
+            lang,
+            Some(mizani_core::spm::demo::DEMO_DATE),
+        )
+        .expect("read-model");
+        let spm = bp
+            .spm
+            .as_ref()
+            .expect("the demo has practices 2, 4 and 5 data");
+        assert!(
+            spm.assessment.is_some() && spm.principles.len() == 7,
+            "the latest assessment is scored by the 7 principles"
+        );
+        assert!(
+            !spm.decisions.is_empty(),
+            "the demo's decisions are in the pack"
+        );
+        let overdue = spm
+            .actions
+            .iter()
+            .find(|a| a.overdue)
+            .expect("the demo has an overdue action");
+        let t = plain(&text(&out.pack, 0, 0, false)).replace('\n', " ");
+        let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let t = squash(&t);
+        for key in [
+            "section.client_protection",
+            "section.decisions",
+            "spm.by_principle",
+            "spm.actions",
+            "decisions.log",
+        ] {
+            let h = mizani_report_heading(lang, key);
+            assert!(t.contains(&h), "{lang:?}: the pack has the heading {h:?}");
+        }
+        let words: Vec<&str> = overdue.description.split_whitespace().take(4).collect();
+        assert!(
+            t.contains(&words.join(" ")),
+            "{lang:?}: the overdue action {:?} is listed",
+            overdue.description
+        );
+    }
+}
+
+/// The strings the report prints, read from the shipped JSON files.
+fn mizani_report_heading(lang: Language, key: &str) -> String {
+    let code = match lang {
+        Language::En => "en",
+        Language::Fr => "fr",
+        Language::Es => "es",
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets/i18n/report")
+        .join(format!("{code}.json"));
+    let src = std::fs::read_to_string(path).expect("the report's strings");
+    let v: serde_json::Value = serde_json::from_str(&src).expect("JSON");
+    plain(v[key].as_str().expect("a string"))
+}
+
+#[test]
+fn a_database_without_practices_2_4_5_data_has_no_such_section() {
+    let d = dir("no-spm");
+    let store = demo_store(&d);
+    store
+        .conn()
+        .execute_batch(
+            "DELETE FROM decision_indicator; DELETE FROM decision; DELETE FROM alignment;
+             DELETE FROM action; DELETE FROM assessment_answer; DELETE FROM assessment;",
+        )
+        .expect("the practices 2, 4 and 5 data can be removed");
+    let bp = board_pack(&store, period(), &Scope::Org, Language::En).expect("read-model");
+    assert!(bp.spm.is_none(), "nothing to show: no spm part");
+    for lang in LANGS {
+        let path = d.join(format!("pack-{lang}.pdf"));
+        write_board_pack(
+            &store,
+            period(),
+            &Scope::Org,
+            lang,
+            &Sections::default(),
+            &path,
+        )
+        .expect("the pack is written");
+        let t = plain(&text(&path, 0, 0, false));
+        for key in [
+            "section.decisions",
+            "spm.by_principle",
+            "spm.actions",
+            "decisions.log",
+        ] {
+            let h = mizani_report_heading(lang, key);
+            assert!(!t.contains(&h), "{lang:?}: no {h:?} heading without data");
+        }
     }
 }

@@ -28,6 +28,25 @@ import type { Objective } from "./bindings/Objective";
 import type { OrgUpdate } from "./bindings/OrgUpdate";
 import type { Organisation } from "./bindings/Organisation";
 import type { Region } from "./bindings/Region";
+import type { SpmOverview } from "./bindings/SpmOverview";
+import type { AssessmentSummary } from "./bindings/AssessmentSummary";
+import type { NewAssessment } from "./bindings/NewAssessment";
+import type { Assessment } from "./bindings/Assessment";
+import type { AssessmentView } from "./bindings/AssessmentView";
+import type { AnswerInput } from "./bindings/AnswerInput";
+import type { PracticeRow } from "./bindings/PracticeRow";
+import type { AssessmentScore } from "./bindings/AssessmentScore";
+import type { AssessmentComparison } from "./bindings/AssessmentComparison";
+import type { ActionFilter } from "./bindings/ActionFilter";
+import type { Action } from "./bindings/Action";
+import type { NewAction } from "./bindings/NewAction";
+import type { ActionPatch } from "./bindings/ActionPatch";
+import type { AlignmentMatrix } from "./bindings/AlignmentMatrix";
+import type { AlignmentInput } from "./bindings/AlignmentInput";
+import type { Decision } from "./bindings/Decision";
+import type { NewDecision } from "./bindings/NewDecision";
+import type { DecisionEffects } from "./bindings/DecisionEffects";
+import type { DecisionReviewInput } from "./bindings/DecisionReviewInput";
 
 /** Sections of the board pack (mizani_report::Sections; every one is printed by default). */
 export type ReportSections = { summary: boolean; dual: boolean; objectives: boolean; branches: boolean; appendix: boolean };
@@ -106,6 +125,25 @@ export const ipc = {
   backups: () => call<BackupInfo[]>("backups_list"),
   dbInfo: () => call<DbInfo>("db_info"),
   dbCheck: () => call<CheckReport>("db_check"),
+  // Practices 2, 4 and 5 (self-assessment, actions, alignment, decisions).
+  spmOverview: () => call<SpmOverview>("spm_overview"),
+  assessments: () => call<AssessmentSummary[]>("assessment_list"),
+  assessmentNew: (input: NewAssessment) => call<Assessment>("assessment_new", { input }),
+  assessmentGet: (id: number) => call<AssessmentView>("assessment_get", { id }),
+  assessmentAnswer: (id: number, input: AnswerInput) => call<PracticeRow>("assessment_answer", { id, input }),
+  assessmentScore: (id: number) => call<AssessmentScore>("assessment_score", { id }),
+  assessmentCompare: (before: number, after: number) =>
+    call<AssessmentComparison>("assessment_compare", { before, after }),
+  actions: (filter: ActionFilter) => call<Action[]>("action_list", { filter }),
+  actionAdd: (input: NewAction) => call<Action>("action_add", { input }),
+  actionUpdate: (id: number, patch: ActionPatch) => call<Action>("action_update", { id, patch }),
+  alignment: () => call<AlignmentMatrix>("alignment_get"),
+  alignmentSet: (input: AlignmentInput) => call<AlignmentMatrix>("alignment_set", { input }),
+  decisions: (dueOnly: boolean) => call<Decision[]>("decision_list", { dueOnly }),
+  decisionAdd: (input: NewDecision) => call<Decision>("decision_add", { input }),
+  decisionGet: (id: number) => call<DecisionEffects>("decision_get", { id }),
+  decisionReview: (id: number, input: DecisionReviewInput) =>
+    call<DecisionEffects>("decision_review", { id, input }),
 };
 
 /** Long jobs (import, export, report, backup, demo) announce their start and end. */

@@ -7,6 +7,7 @@ pub mod branches;
 pub mod cover;
 pub mod dual;
 pub mod objectives;
+pub mod spm;
 pub mod summary;
 
 use crate::i18n::{self, tr, trf};
@@ -83,8 +84,8 @@ impl Ctx {
     }
 }
 
-/// The sections of the board pack, in order. `ClientProtection` and `Decisions` are hooks:
-/// the read-model has no data for them yet, so they are left out.
+/// The sections of the board pack, in order. `ClientProtection` and `Decisions` print only
+/// when the read-model has practices 2, 4 and 5 data (`BoardPack::spm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Summary,
@@ -138,9 +139,12 @@ impl Section {
             Section::Summary => on.summary && !bp.key_figures.is_empty(),
             Section::Dual => on.dual && !bp.tiles.is_empty(),
             Section::Objectives => on.objectives && !bp.objectives.is_empty(),
-            // Hooks: client-protection scores by principle and the decisions log are not in
-            // the read-model yet; when they are, they print here and only when non-empty.
-            Section::ClientProtection | Section::Decisions => false,
+            Section::ClientProtection => {
+                on.client_protection && bp.spm.as_ref().is_some_and(|s| s.has_client_protection())
+            }
+            Section::Decisions => {
+                on.decisions && bp.spm.as_ref().is_some_and(|s| s.has_decisions())
+            }
             Section::Branches => {
                 on.branches && (!bp.comparisons.is_empty() || !bp.completeness.rows.is_empty())
             }
@@ -155,7 +159,8 @@ impl Section {
             Section::Objectives => objectives::render(ctx, bp),
             Section::Branches => branches::render(ctx, bp),
             Section::Appendix => appendix::render(ctx, bp),
-            Section::ClientProtection | Section::Decisions => {}
+            Section::ClientProtection => spm::render_client_protection(ctx, bp),
+            Section::Decisions => spm::render_decisions(ctx, bp),
         }
     }
 }
