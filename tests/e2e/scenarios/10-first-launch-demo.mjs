@@ -15,6 +15,13 @@ export default async function (t) {
   const org = await t.text("org-name");
   assert.match(org, /Kora/, "the header names the demo institution");
 
+  // Practices 2 and 5: the demo's overdue action and the decision due for review stand out.
+  await t.shown("dash-attention", 15000);
+  const overdue = await t.browser.$$('[data-testid="dash-overdue-action"]');
+  assert.ok(overdue.length >= 1, `the demo's overdue action is on the dashboard (found ${overdue.length})`);
+  const due = await t.browser.$$('[data-testid="dash-decision-due"]');
+  assert.ok(due.length >= 1, `the demo's decision due for review is on the dashboard (found ${due.length})`);
+
   const period = await (await t.shown("period")).getValue();
   assert.equal(period, "2026-Q3", "the default period is the latest quarter");
 
