@@ -94,9 +94,10 @@ fn catalogue(store: &Store) -> Result<Catalogue> {
     Ok(Catalogue { branches, elements })
 }
 
-/// Reads and validates a CSV file completely; returns the rows or every problem found.
-pub fn parse_csv(store: &Store, bytes: &[u8], latest_month: Month) -> Result<Vec<Row>> {
-    let cat = catalogue(store)?;
+/// A CSV reader over a user's file: UTF-8 with or without BOM (else a clear refusal naming the
+/// line), `;`, tab or `,` separated (detected on the header line), fields trimmed. Shared by
+/// every CSV import.
+pub(crate) fn csv_reader(bytes: &[u8]) -> Result<csv::Reader<&[u8]>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -113,11 +114,17 @@ pub fn parse_csv(store: &Store, bytes: &[u8], latest_month: Month) -> Result<Vec
     } else {
         b','
     };
-    let mut rdr = csv::ReaderBuilder::new()
+    Ok(csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(text.as_bytes()))
+}
+
+/// Reads and validates a CSV file completely; returns the rows or every problem found.
+pub fn parse_csv(store: &Store, bytes: &[u8], latest_month: Month) -> Result<Vec<Row>> {
+    let cat = catalogue(store)?;
+    let mut rdr = csv_reader(bytes)?;
     let headers = rdr.headers().map_err(|e| {
         CoreError::new(
             ErrorCode::ImportRejected,

@@ -706,30 +706,7 @@ struct ImportRow {
 
 fn parse_answers_csv(cl: &Checklist, bytes: &[u8]) -> Result<(Vec<ImportRow>, u32)> {
     let rejected = |msg: String| CoreError::new(ErrorCode::ImportRejected, msg);
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        rejected(format!(
-            "the file is not UTF-8 text (line {line}); save it as \"CSV UTF-8\" and import again"
-        ))
-    })?;
-    let first_line = text.lines().next().unwrap_or("");
-    let delimiter = if first_line.contains(';') {
-        b';'
-    } else if first_line.contains('\t') {
-        b'\t'
-    } else {
-        b','
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let mut rdr = crate::import::csv_reader(bytes)?;
     let headers = rdr
         .headers()
         .map_err(|e| rejected(format!("line 1: cannot read the header: {e}")))?
