@@ -657,6 +657,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
             }
         }
     }
+    problems.extend(crate::spm::check(conn)?);
     Ok(CheckReport {
         ok: problems.is_empty(),
         integrity,

@@ -1346,3 +1346,49 @@ fn a_version_1_database_is_upgraded_with_its_data() {
     let id = new_assessment(&mut s, "First", "2026-01-31");
     assert!(id > 0, "the new tables are usable");
 }
+
+#[test]
+fn check_finds_damage_in_the_practice_tables_that_sqlite_constraints_let_through() {
+    let s = demo();
+    let report = api::check(&s).expect("check runs");
+    assert!(
+        report.ok,
+        "the demo's assessment, actions, alignment and decisions are consistent: {:?}",
+        report.problems
+    );
+    // Damage only a tool other than Mizani (or a bug) could do: written straight into the file.
+    let c = s.conn();
+    let assessment: i64 = c
+        .query_row("SELECT min(id) FROM assessment", [], |r| r.get(0))
+        .expect("the demo has an assessment");
+    for sql in [
+        "UPDATE assessment SET assessed_on = '2026-13-40' WHERE id = ?1",
+        "UPDATE assessment SET checklist_version = 99 WHERE id = ?1",
+        "UPDATE assessment SET scope = 'branch:NOPE' WHERE id = ?1",
+        "UPDATE assessment_answer SET evidence_files = 'not json' WHERE assessment_id = ?1 \
+         AND practice = (SELECT min(practice) FROM assessment_answer WHERE assessment_id = ?1)",
+        "INSERT INTO assessment_answer (assessment_id, practice, answer) VALUES (?1, '9Z.9', 'yes')",
+        "UPDATE action SET status = 'done', closed_at = NULL \
+         WHERE id = (SELECT min(id) FROM action WHERE ?1 > 0)",
+        "UPDATE decision SET review_on = 'soon' WHERE id = (SELECT min(id) FROM decision WHERE ?1 > 0)",
+    ] {
+        c.execute(sql, [assessment]).expect(sql);
+    }
+    let report = api::check(&s).expect("check runs");
+    assert!(!report.ok, "a damaged database does not pass the check");
+    for want in [
+        "date '2026-13-40' is not YYYY-MM-DD",
+        "checklist mizani-spm v99",
+        "branch NOPE, which does not exist",
+        "evidence file list is not a JSON list",
+        "practice '9Z.9', which no checklist has",
+        "status done but no closing time",
+        "review date 'soon' is not YYYY-MM-DD",
+    ] {
+        assert!(
+            report.problems.iter().any(|p| p.contains(want)),
+            "check reports '{want}' so the user knows which row to mend: {:?}",
+            report.problems
+        );
+    }
+}

@@ -145,3 +145,129 @@ pub fn spm_overview(
         latest_assessment,
     })
 }
+
+/// Consistency of the practices 2, 4 and 5 tables beyond what SQLite's constraints enforce,
+/// for `mizani check`: dates readable, checklist versions and practice codes known to this
+/// binary, branch scopes that exist, file lists well formed, closed actions with a closing
+/// time and open ones without. One sentence per problem, naming the row.
+pub fn check(conn: &Connection) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let lists = checklist::all()?;
+    let known_practice = |code: &str| lists.iter().any(|c| c.practice(code).is_some());
+    let bad_date = |d: &str| validate_date("date", d).map_or(true, |ok| ok != d);
+
+    let mut stmt =
+        conn.prepare("SELECT id, assessed_on, scope, checklist_id, checklist_version FROM assessment ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, on, scope, cl, version) = row?;
+        if bad_date(&on) {
+            problems.push(format!("assessment {id}: date '{on}' is not YYYY-MM-DD"));
+        }
+        if !lists
+            .iter()
+            .any(|c| c.id == cl && i64::from(c.version) == version)
+        {
+            problems.push(format!(
+                "assessment {id}: checklist {cl} v{version} is not one this Mizani knows"
+            ));
+        }
+        if let Some(code) = scope.strip_prefix("branch:") {
+            let n: i64 =
+                conn.query_row("SELECT count(*) FROM branch WHERE code = ?1", [code], |r| {
+                    r.get(0)
+                })?;
+            if n == 0 {
+                problems.push(format!(
+                    "assessment {id}: scope names branch {code}, which does not exist"
+                ));
+            }
+        }
+    }
+
+    let mut stmt = conn.prepare(
+        "SELECT assessment_id, practice, evidence_files FROM assessment_answer ORDER BY assessment_id, practice",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, practice, files) = row?;
+        if !known_practice(&practice) {
+            problems.push(format!(
+                "assessment {id}: answer to practice '{practice}', which no checklist has"
+            ));
+        }
+        if serde_json::from_str::<Vec<String>>(&files).is_err() {
+            problems.push(format!(
+                "assessment {id}, practice {practice}: the evidence file list is not a JSON list of names"
+            ));
+        }
+    }
+
+    let mut stmt =
+        conn.prepare("SELECT id, due_date, status, practice, closed_at FROM action ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<i64>>(4)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, due, status, practice, closed_at) = row?;
+        if bad_date(&due) {
+            problems.push(format!("action {id}: due date '{due}' is not YYYY-MM-DD"));
+        }
+        if let Some(p) = practice.filter(|p| !known_practice(p)) {
+            problems.push(format!(
+                "action {id}: linked practice '{p}' is in no checklist"
+            ));
+        }
+        let closed = matches!(status.as_str(), "done" | "dropped");
+        if closed != closed_at.is_some() {
+            problems.push(format!(
+                "action {id}: status {status} but {} closing time",
+                if closed { "no" } else { "a" }
+            ));
+        }
+    }
+
+    let mut stmt =
+        conn.prepare("SELECT id, decided_on, review_on, reviewed_on FROM decision ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, decided, review, reviewed) = row?;
+        for (what, d) in [
+            ("decision date", Some(decided)),
+            ("review date", Some(review)),
+            ("reviewed date", reviewed),
+        ] {
+            if let Some(d) = d.filter(|d| bad_date(d)) {
+                problems.push(format!("decision {id}: {what} '{d}' is not YYYY-MM-DD"));
+            }
+        }
+    }
+    Ok(problems)
+}
