@@ -484,6 +484,53 @@ async fn assessment_compare(
 }
 
 #[tauri::command]
+async fn assessment_update(
+    s: State<'_, AppSession>,
+    id: i64,
+    input: spm::NewAssessment,
+) -> R<spm::Assessment> {
+    with(&s, move |x| {
+        spm::assessment_update(x.store_mut()?, id, &input)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn assessment_clear_answer(s: State<'_, AppSession>, id: i64, practice: String) -> R<bool> {
+    with(&s, move |x| {
+        spm::assessment_clear_answer(x.store_mut()?, id, &practice)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn assessment_export_file(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    id: i64,
+    path: String,
+) -> R<u64> {
+    job(&app, &s, "export", move |x| {
+        spm::assessment_export_file(x.store()?, id, Some(x.lang()), Path::new(&path))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn assessment_import_file(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    id: i64,
+    path: String,
+    dry_run: bool,
+) -> R<spm::AnswerImportReport> {
+    job(&app, &s, "import", move |x| {
+        spm::assessment_import_file(x.store_mut()?, id, Path::new(&path), dry_run)
+    })
+    .await
+}
+
+#[tauri::command]
 async fn action_list(s: State<'_, AppSession>, filter: spm::ActionFilter) -> R<Vec<spm::Action>> {
     with(&s, move |x| spm::action_list(x.store()?, &filter, None)).await
 }
@@ -609,6 +656,10 @@ pub fn run() {
             assessment_answer,
             assessment_score,
             assessment_compare,
+            assessment_update,
+            assessment_clear_answer,
+            assessment_export_file,
+            assessment_import_file,
             action_list,
             action_add,
             action_update,

@@ -4,7 +4,7 @@
 // sessions on the real window, the `mizani` CLI on the same database, and clean-up of every
 // process started here (by pid, never by name).
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync, existsSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, appendFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createServer } from "node:net";
@@ -349,4 +349,23 @@ export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** A stand-in PDF viewer for xdg-open, writing each file it is given to `log`. */
+export function fakeViewer(env) {
+  const log = join(env.dir, "viewer.log");
+  const script = join(env.dir, "viewer.sh");
+  writeFileSync(script, `#!/bin/sh\necho "$1" >> '${log}'\n`);
+  chmodSync(script, 0o755);
+  const apps = join(env.dataHome, "applications");
+  mkdirSync(apps, { recursive: true });
+  writeFileSync(
+    join(apps, "mizani-e2e-viewer.desktop"),
+    `[Desktop Entry]\nType=Application\nName=Mizani e2e viewer\nExec=${script} %f\nMimeType=application/pdf;\nNoDisplay=true\n`,
+  );
+  writeFileSync(join(env.configHome, "mimeapps.list"), "[Default Applications]\napplication/pdf=mizani-e2e-viewer.desktop\n");
+  // xdg-open's generic path (no desktop session under Xvfb) reads the files above.
+  for (const v of ["XDG_CURRENT_DESKTOP", "DESKTOP_SESSION", "KDE_FULL_SESSION", "GNOME_DESKTOP_SESSION_ID"]) delete env.env[v];
+  env.env.BROWSER = script;
+  return log;
 }

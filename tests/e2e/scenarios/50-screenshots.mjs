@@ -1,5 +1,5 @@
 // Each main screen at 1280×800: welcome, dashboard, objectives, indicators, data entry,
-// reports, settings. Written to docs/screenshots/ only with UPDATE_SCREENSHOTS=1
+// client protection, action plans, alignment, decision log, reports, settings. Written to docs/screenshots/ only with UPDATE_SCREENSHOTS=1
 // (`make screenshots`), else to target/e2e/screens/.
 export const title = "screenshots of the main screens";
 
@@ -16,6 +16,10 @@ export default async function (t) {
     ["objectives", "objective-item"],
     ["indicators", null],
     ["entry", "cell-glp"],
+    ["assessments", "practice-code"],
+    ["actions", "action-row"],
+    ["alignment", "alignment-cell"],
+    ["decisions", "decision-row"],
     ["reports", null],
     ["settings", "settings-language"],
   ];

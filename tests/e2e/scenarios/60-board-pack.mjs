@@ -7,7 +7,8 @@
 // branch that sent nothing for the month: the one-pager is offered, and refused with the reason.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fakeViewer } from "../lib.mjs";
 import { dirname, join } from "node:path";
 
 export const title = "board pack: French PDF from the Reports page, same numbers and text as the CLI";
@@ -15,25 +16,6 @@ export const title = "board pack: French PDF from the Reports page, same numbers
 const pdftotext = (file) => execFileSync("pdftotext", [file, "-"], { encoding: "utf8" });
 // The renderer may separate "3,59" and "%" with a no-break space: compare spaces as spaces.
 const plain = (s) => s.replace(/[\u00a0\u202f]/g, " ");
-
-/** A stand-in PDF viewer for xdg-open, writing each file it is given to `log`. */
-function fakeViewer(env) {
-  const log = join(env.dir, "viewer.log");
-  const script = join(env.dir, "viewer.sh");
-  writeFileSync(script, `#!/bin/sh\necho "$1" >> '${log}'\n`);
-  chmodSync(script, 0o755);
-  const apps = join(env.dataHome, "applications");
-  mkdirSync(apps, { recursive: true });
-  writeFileSync(
-    join(apps, "mizani-e2e-viewer.desktop"),
-    `[Desktop Entry]\nType=Application\nName=Mizani e2e viewer\nExec=${script} %f\nMimeType=application/pdf;\nNoDisplay=true\n`,
-  );
-  writeFileSync(join(env.configHome, "mimeapps.list"), "[Default Applications]\napplication/pdf=mizani-e2e-viewer.desktop\n");
-  // xdg-open's generic path (no desktop session under Xvfb) reads the files above.
-  for (const v of ["XDG_CURRENT_DESKTOP", "DESKTOP_SESSION", "KDE_FULL_SESSION", "GNOME_DESKTOP_SESSION_ID"]) delete env.env[v];
-  env.env.BROWSER = script;
-  return log;
-}
 
 export default async function (t) {
   t.env.prepareDemo();

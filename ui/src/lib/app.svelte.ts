@@ -3,7 +3,31 @@
 import { ipc, IpcError, type AppState } from "./ipc";
 import { setLanguage } from "./i18n/i18n.svelte";
 
-export type Page = "dashboard" | "objectives" | "indicators" | "entry" | "reports" | "settings";
+export type Page =
+  | "dashboard"
+  | "objectives"
+  | "indicators"
+  | "entry"
+  | "assessments"
+  | "actions"
+  | "alignment"
+  | "decisions"
+  | "reports"
+  | "settings";
+
+/** Every page, in the order of the navigation. */
+export const PAGES: Page[] = [
+  "dashboard",
+  "objectives",
+  "indicators",
+  "entry",
+  "assessments",
+  "actions",
+  "alignment",
+  "decisions",
+  "reports",
+  "settings",
+];
 
 export const app = $state({
   state: null as AppState | null,
@@ -31,8 +55,7 @@ export async function applyState(s: AppState): Promise<void> {
   app.state = s;
   if (!startPageApplied && s.start_page) {
     startPageApplied = true;
-    const pages: Page[] = ["dashboard", "objectives", "indicators", "entry", "reports", "settings"];
-    if ((pages as string[]).includes(s.start_page)) app.page = s.start_page as Page;
+    if ((PAGES as string[]).includes(s.start_page)) app.page = s.start_page as Page;
   }
   setLanguage(s.ui_language);
   if (s.org) {

@@ -37,6 +37,7 @@ import type { AnswerInput } from "./bindings/AnswerInput";
 import type { PracticeRow } from "./bindings/PracticeRow";
 import type { AssessmentScore } from "./bindings/AssessmentScore";
 import type { AssessmentComparison } from "./bindings/AssessmentComparison";
+import type { AnswerImportReport } from "./bindings/AnswerImportReport";
 import type { ActionFilter } from "./bindings/ActionFilter";
 import type { Action } from "./bindings/Action";
 import type { NewAction } from "./bindings/NewAction";
@@ -134,6 +135,14 @@ export const ipc = {
   assessmentScore: (id: number) => call<AssessmentScore>("assessment_score", { id }),
   assessmentCompare: (before: number, after: number) =>
     call<AssessmentComparison>("assessment_compare", { before, after }),
+  assessmentUpdate: (id: number, input: NewAssessment) => call<Assessment>("assessment_update", { id, input }),
+  /** Removes one practice's answer (it becomes unanswered); false when there was none. */
+  assessmentClearAnswer: (id: number, practice: string) => call<boolean>("assessment_clear_answer", { id, practice }),
+  /** The answers as CSV at `path` (one row per practice); returns the number of bytes. */
+  assessmentExportFile: (id: number, path: string) => call<number>("assessment_export_file", { id, path }),
+  /** Answers from a CSV file (practice,answer[,evidence,note,evidence_files]), all or nothing. */
+  assessmentImportFile: (id: number, path: string, dryRun: boolean) =>
+    call<AnswerImportReport>("assessment_import_file", { id, path, dryRun }),
   actions: (filter: ActionFilter) => call<Action[]>("action_list", { filter }),
   actionAdd: (input: NewAction) => call<Action>("action_add", { input }),
   actionUpdate: (id: number, patch: ActionPatch) => call<Action>("action_update", { id, patch }),
