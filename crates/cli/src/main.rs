@@ -13,6 +13,7 @@ macro_rules! outln {
 
 mod format;
 mod spm;
+mod sync;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -153,6 +154,12 @@ enum Cmd {
     /// Decision log with expected and observed social and financial effects (practice 5)
     #[command(subcommand)]
     Decision(spm::DecisionCmd),
+    /// Sites: enrol branch sites (head office), join, list, revoke
+    #[command(subcommand)]
+    Site(sync::SiteCmd),
+    /// Synchronisation by signed package files: export, import, sync folder, status, conflicts
+    #[command(subcommand)]
+    Sync(sync::SyncCmd),
     /// Check the database: SQLite integrity and the domain's consistency
     Check,
     /// Backups
@@ -275,7 +282,7 @@ enum BackupCmd {
     },
 }
 
-fn open_existing(db: &Path) -> Result<Store, CoreError> {
+pub(crate) fn open_existing(db: &Path) -> Result<Store, CoreError> {
     if !db.exists() {
         return Err(CoreError::not_found(format!(
             "there is no database at {}; create one with `mizani init` or `mizani demo`",
@@ -288,7 +295,7 @@ fn open_existing(db: &Path) -> Result<Store, CoreError> {
 /// Refuses an output file that cannot be written before any work is done: a folder, or a file
 /// in a folder that does not exist. (The write itself is atomic, so a failure later leaves
 /// nothing behind either.)
-fn check_output(out: &Path) -> Result<(), CoreError> {
+pub(crate) fn check_output(out: &Path) -> Result<(), CoreError> {
     let io = |m: String| CoreError::invalid(m).on_field("output");
     if out.is_dir() {
         return Err(io(format!(
@@ -315,7 +322,7 @@ fn lang(s: &Option<String>) -> Result<Option<Language>, CoreError> {
     s.as_deref().map(Language::parse).transpose()
 }
 
-fn print_json<T: Serialize>(v: &T) -> Result<(), CoreError> {
+pub(crate) fn print_json<T: Serialize>(v: &T) -> Result<(), CoreError> {
     let s = serde_json::to_string_pretty(v)
         .map_err(|e| CoreError::new(ErrorCode::Io, format!("cannot write JSON: {e}")))?;
     outln!("{s}");
@@ -729,6 +736,8 @@ fn run(cli: Cli) -> Result<(), CoreError> {
         Cmd::Action(c) => spm::action(&db, json, c)?,
         Cmd::Alignment(c) => spm::alignment(&db, json, c)?,
         Cmd::Decision(c) => spm::decision(&db, json, c)?,
+        Cmd::Site(c) => sync::site(&db, json, c)?,
+        Cmd::Sync(c) => sync::sync(&db, json, c)?,
         Cmd::Check => {
             let store = open_existing(&db)?;
             let r = api::check(&store)?;
@@ -787,7 +796,9 @@ fn main() -> ExitCode {
                 | ErrorCode::InvalidFormula
                 | ErrorCode::NotFound
                 | ErrorCode::Conflict
-                | ErrorCode::NotInitialised => 2,
+                | ErrorCode::NotInitialised
+                | ErrorCode::NotOwned
+                | ErrorCode::PackageRefused => 2,
                 _ => 1,
             })
         }

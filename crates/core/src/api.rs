@@ -124,6 +124,8 @@ pub fn init(store: &mut Store, req: &InitRequest) -> Result<Organisation> {
         )?;
         catalogue::install_builtin(w)
     })?;
+    // A new institution is the head office of its sites (practice: crates/core/src/sync).
+    crate::sync::ensure_self(store)?;
     crate::repo::organisation(store.conn())
 }
 

@@ -28,6 +28,11 @@ pub enum ErrorCode {
     Io,
     /// SQLite reported an unexpected error.
     Database,
+    /// This site may not change that data (a branch site changes only its own branches'
+    /// measurements; the rest is managed at head office).
+    NotOwned,
+    /// A synchronisation or enrolment file was refused as a whole; the database is unchanged.
+    PackageRefused,
 }
 
 impl ErrorCode {
@@ -43,6 +48,8 @@ impl ErrorCode {
             ErrorCode::InvalidFormula => "invalid_formula",
             ErrorCode::Io => "io",
             ErrorCode::Database => "database",
+            ErrorCode::NotOwned => "not_owned",
+            ErrorCode::PackageRefused => "package_refused",
         }
     }
 }

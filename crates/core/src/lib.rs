@@ -17,6 +17,7 @@ pub mod repo;
 pub mod session;
 pub mod spm;
 pub mod store;
+pub mod sync;
 
 pub use error::{CoreError, ErrorCode, Result};
 pub use store::Store;

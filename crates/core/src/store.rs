@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_assessments.sql"),
     include_str!("../migrations/0003_comment_index.sql"),
+    include_str!("../migrations/0004_sync.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -243,14 +244,19 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let capture = crate::sync::capture::load(&tx)?;
         let mut w = WriteTx {
             tx,
             user,
             action: action.to_string(),
             batch: None,
             at: now_unix(),
+            capture,
         };
         let out = f(&mut w)?;
+        if let Some(c) = &w.capture {
+            c.save(&w.tx)?;
+        }
         w.tx.commit()?;
         Ok(out)
     }
@@ -394,6 +400,33 @@ pub const DECISION_INDICATOR: Table = Table {
     unaudited: &[],
 };
 
+/// Every table whose rows are the institution's data, parents before children: what
+/// synchronisation carries, an enrolment file holds and canonical dumps compare.
+pub const DATA_TABLES: &[&Table] = &[
+    &ORGANISATION,
+    &REGION,
+    &BRANCH,
+    &DATA_ELEMENT,
+    &INDICATOR,
+    &INDICATOR_FORMULA,
+    &OBJECTIVE,
+    &OBJECTIVE_ACTIVITY,
+    &OBJECTIVE_INDICATOR,
+    &TARGET,
+    &MEASUREMENT,
+    &ASSESSMENT,
+    &ASSESSMENT_ANSWER,
+    &ACTION,
+    &ALIGNMENT,
+    &DECISION,
+    &DECISION_INDICATOR,
+];
+
+/// The table called `name`, if it holds institution data.
+pub fn data_table(name: &str) -> Option<&'static Table> {
+    DATA_TABLES.iter().copied().find(|t| t.name == name)
+}
+
 /// What a [`WriteTx::set`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -410,6 +443,9 @@ pub struct WriteTx<'a> {
     action: String,
     batch: Option<i64>,
     at: i64,
+    /// Set when this database synchronises with other sites: every change is also recorded in
+    /// the change log (crates/core/src/sync), and a branch site may change only what it owns.
+    capture: Option<crate::sync::capture::Capture>,
 }
 
 fn audit_text(v: &Value) -> Option<String> {
@@ -454,6 +490,18 @@ impl WriteTx<'_> {
         &self.tx
     }
 
+    /// Stops recording changes in the sync change log for the rest of this transaction: used
+    /// only by the sync module while it applies changes received from other sites (it records
+    /// those itself, with their origin) and while it loads an enrolment snapshot.
+    pub(crate) fn without_capture(&mut self) -> Option<crate::sync::capture::Capture> {
+        self.capture.take()
+    }
+
+    /// Puts back a capture taken by [`WriteTx::without_capture`] (saved at commit).
+    pub(crate) fn restore_capture(&mut self, c: Option<crate::sync::capture::Capture>) {
+        self.capture = c;
+    }
+
     fn batch_id(&mut self) -> Result<i64> {
         if let Some(b) = self.batch {
             return Ok(b);
@@ -491,6 +539,9 @@ impl WriteTx<'_> {
         fields: &[(&str, Value)],
         label: Option<&str>,
     ) -> Result<i64> {
+        if let Some(c) = &self.capture {
+            c.check_owner(&self.tx, table, None)?;
+        }
         let cols: Vec<&str> = fields.iter().map(|f| f.0).collect();
         let marks: Vec<String> = (1..=fields.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
@@ -503,6 +554,9 @@ impl WriteTx<'_> {
             .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(fields.iter().map(|f| &f.1)))?;
         let id = self.tx.last_insert_rowid();
+        if let Some(c) = &mut self.capture {
+            c.row_created(&self.tx, table, &[Value::Integer(id)], fields)?;
+        }
         let key = label.map(str::to_string).unwrap_or_else(|| id.to_string());
         for (col, v) in fields {
             if let Some(text) = audit_text(v) {
@@ -521,6 +575,9 @@ impl WriteTx<'_> {
         label: &str,
         fields: &[(&str, Value)],
     ) -> Result<Outcome> {
+        if let Some(c) = &self.capture {
+            c.check_owner(&self.tx, table, Some(key))?;
+        }
         let where_clause: Vec<String> = table
             .key
             .iter()
@@ -565,6 +622,9 @@ impl WriteTx<'_> {
                 self.tx
                     .prepare_cached(&sql)?
                     .execute(rusqlite::params_from_iter(vals))?;
+                if let Some(c) = &mut self.capture {
+                    c.row_created(&self.tx, table, key, fields)?;
+                }
                 for (col, v) in fields {
                     if table.unaudited.contains(col) {
                         continue;
@@ -604,6 +664,13 @@ impl WriteTx<'_> {
                 self.tx
                     .prepare_cached(&sql)?
                     .execute(rusqlite::params_from_iter(vals))?;
+                if let Some(c) = &mut self.capture {
+                    let set: Vec<(&str, &Value)> = written
+                        .iter()
+                        .map(|&i| (fields[i].0, &fields[i].1))
+                        .collect();
+                    c.fields_set(&self.tx, table, key, &set)?;
+                }
                 for &i in &changed {
                     self.audit(
                         table.name,
@@ -652,6 +719,9 @@ impl WriteTx<'_> {
 
     /// Deletes rows matching `key`; the whole old row goes to the audit trail as JSON.
     pub fn delete(&mut self, table: &Table, key: &[Value], label: &str) -> Result<bool> {
+        if let Some(c) = &self.capture {
+            c.check_owner(&self.tx, table, Some(key))?;
+        }
         let where_clause: Vec<String> = table
             .key
             .iter()
@@ -690,6 +760,9 @@ impl WriteTx<'_> {
         self.tx
             .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(key.iter()))?;
+        if let Some(c) = &mut self.capture {
+            c.row_deleted(&self.tx, table, key)?;
+        }
         self.audit(table.name, label, "*", Some(old), None)?;
         Ok(true)
     }

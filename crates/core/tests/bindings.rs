@@ -20,6 +20,10 @@ use mizani_core::spm::{
     AssessmentView, Checklist, Decision, DecisionEffects, DecisionReviewInput, NewAction,
     NewAssessment, NewDecision, PracticeRow, SpmOverview,
 };
+use mizani_core::sync::{
+    Conflict, EnrolReport, FolderReport, JoinReport, PackageExportReport, PackageImportReport,
+    SiteInfo, SyncStatus,
+};
 use mizani_core::CoreError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +35,14 @@ fn export_all(dir: &Path) {
         ($($t:ty),+ $(,)?) => { $( <$t>::export_all(&cfg).expect(concat!("export ", stringify!($t))); )+ };
     }
     export!(
+        SyncStatus,
+        SiteInfo,
+        Conflict,
+        PackageImportReport,
+        PackageExportReport,
+        FolderReport,
+        EnrolReport,
+        JoinReport,
         AppState,
         AppSettings,
         CoreError,
