@@ -623,16 +623,46 @@ async fn sync_status(s: State<'_, AppSession>) -> R<sync::SyncStatus> {
     with(&s, |x| sync::sync_status(x.store_mut()?)).await
 }
 
+/// `<database folder>/sites/enrol-<codes>.mizenrol`, creating the folder.
+fn default_enrol_path(store: &Store, branches: &[String]) -> R<PathBuf> {
+    let db = store
+        .path()
+        .ok_or_else(|| CoreError::invalid("choose where to write the file"))?;
+    let dir = db.parent().unwrap_or(Path::new(".")).join("sites");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        CoreError::new(
+            ErrorCode::Io,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })?;
+    let codes: Vec<String> = branches
+        .iter()
+        .map(|c| {
+            c.trim()
+                .to_uppercase()
+                .replace(|c: char| !c.is_alphanumeric(), "_")
+        })
+        .collect();
+    Ok(dir.join(format!("enrol-{}.{}", codes.join("-"), sync::ENROLMENT_EXT)))
+}
+
+/// Enrols a branch site; writes its enrolment file to `path`, or to the database's `sites/`
+/// folder when None.
 #[tauri::command]
 async fn site_enrol(
     app: AppHandle,
     s: State<'_, AppSession>,
     branches: Vec<String>,
     name: Option<String>,
-    path: String,
+    path: Option<String>,
 ) -> R<sync::EnrolReport> {
     job(&app, &s, "enrol", move |x| {
-        sync::site_enrol(x.store_mut()?, &branches, name.as_deref(), Path::new(&path))
+        let out = match path {
+            Some(p) => PathBuf::from(p),
+            None if branches.is_empty() => PathBuf::new(), // the core names the missing codes
+            None => default_enrol_path(x.store()?, &branches)?,
+        };
+        sync::site_enrol(x.store_mut()?, &branches, name.as_deref(), &out)
     })
     .await
 }

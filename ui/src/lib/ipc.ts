@@ -163,7 +163,8 @@ export const ipc = {
   // Synchronisation between head office and branch sites (signed package files).
   appJoin: (enrolment: string, path: string | null) => call<AppState>("app_join", { enrolment, path }),
   syncStatus: () => call<SyncStatus>("sync_status"),
-  siteEnrol: (branches: string[], name: string | null, path: string) =>
+  /** Enrols a branch site; the file goes to `path`, or to the database's sites/ folder when null. */
+  siteEnrol: (branches: string[], name: string | null, path: string | null) =>
     call<EnrolReport>("site_enrol", { branches, name, path }),
   siteRevoke: (site: string) => call<SiteInfo>("site_revoke", { site }),
   syncExport: (to: string | null, path: string) => call<PackageExportReport>("sync_export", { to, path }),
