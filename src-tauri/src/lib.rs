@@ -16,7 +16,7 @@ use mizani_core::model::{
 use mizani_core::period::Period;
 use mizani_core::session::{AppState, Session};
 use mizani_core::store::Store;
-use mizani_core::{repo, spm, CoreError, ErrorCode};
+use mizani_core::{repo, spm, sync, CoreError, ErrorCode};
 use mizani_report::{ReportInfo, Sections};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -607,10 +607,161 @@ async fn decision_review(
     .await
 }
 
+// Synchronisation between head office and branch sites (crates/core/src/sync).
+
+#[tauri::command]
+async fn app_join(
+    s: State<'_, AppSession>,
+    enrolment: String,
+    path: Option<String>,
+) -> R<AppState> {
+    with(&s, move |x| x.join(&enrolment, path.as_deref())).await
+}
+
+#[tauri::command]
+async fn sync_status(s: State<'_, AppSession>) -> R<sync::SyncStatus> {
+    with(&s, |x| sync::sync_status(x.store_mut()?)).await
+}
+
+/// `<database folder>/sites/enrol-<codes>.mizenrol`, creating the folder.
+fn default_enrol_path(store: &Store, branches: &[String]) -> R<PathBuf> {
+    let db = store
+        .path()
+        .ok_or_else(|| CoreError::invalid("choose where to write the file"))?;
+    let dir = db.parent().unwrap_or(Path::new(".")).join("sites");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        CoreError::new(
+            ErrorCode::Io,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })?;
+    let codes: Vec<String> = branches
+        .iter()
+        .map(|c| {
+            c.trim()
+                .to_uppercase()
+                .replace(|c: char| !c.is_alphanumeric(), "_")
+        })
+        .collect();
+    Ok(dir.join(format!("enrol-{}.{}", codes.join("-"), sync::ENROLMENT_EXT)))
+}
+
+/// Enrols a branch site; writes its enrolment file to `path`, or to the database's `sites/`
+/// folder when None.
+#[tauri::command]
+async fn site_enrol(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    branches: Vec<String>,
+    name: Option<String>,
+    path: Option<String>,
+) -> R<sync::EnrolReport> {
+    job(&app, &s, "enrol", move |x| {
+        let out = match path {
+            Some(p) => PathBuf::from(p),
+            None if branches.is_empty() => PathBuf::new(), // the core names the missing codes
+            None => default_enrol_path(x.store()?, &branches)?,
+        };
+        sync::site_enrol(x.store_mut()?, &branches, name.as_deref(), &out)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn site_revoke(s: State<'_, AppSession>, site: String) -> R<sync::SiteInfo> {
+    with(&s, move |x| sync::site_revoke(x.store_mut()?, &site)).await
+}
+
+#[tauri::command]
+async fn sync_export(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    to: Option<String>,
+    path: String,
+) -> R<sync::PackageExportReport> {
+    job(&app, &s, "sync", move |x| {
+        sync::sync_export(x.store_mut()?, to.as_deref(), Path::new(&path))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn sync_import(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    path: String,
+) -> R<sync::PackageImportReport> {
+    job(&app, &s, "sync", move |x| {
+        sync::sync_import(x.store_mut()?, Path::new(&path))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn sync_folder_set(s: State<'_, AppSession>, folder: Option<String>) -> R<Option<String>> {
+    with(&s, move |x| {
+        sync::set_sync_folder(x.store_mut()?, folder.as_deref().map(Path::new))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn sync_now(app: AppHandle, s: State<'_, AppSession>) -> R<Option<sync::FolderReport>> {
+    job(&app, &s, "sync", |x| x.sync_tick()).await
+}
+
+#[tauri::command]
+async fn sync_conflicts(s: State<'_, AppSession>) -> R<Vec<sync::Conflict>> {
+    with(&s, |x| sync::sync_conflicts(x.store()?)).await
+}
+
+#[tauri::command]
+async fn conflict_reapply(s: State<'_, AppSession>, id: i64) -> R<sync::Conflict> {
+    with(&s, move |x| sync::conflict_reapply(x.store_mut()?, id)).await
+}
+
+/// Synchronises through the configured sync folder every few seconds (`MIZANI_SYNC_INTERVAL_MS`,
+/// default 30 s) while the app runs; tells the window (`sync` event) when packages came in or
+/// went out. Skips a round when the session is busy with the user's own work.
+fn watch_sync_folder(app: AppHandle, session: Arc<Mutex<Session>>) {
+    let every = std::env::var("MIZANI_SYNC_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(30_000)
+        .max(200);
+    let _ = std::thread::Builder::new()
+        .name("sync-folder".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(every));
+            let r = match session.try_lock() {
+                Ok(mut g) => g.sync_tick(),
+                Err(_) => Ok(None),
+            };
+            match r {
+                Ok(Some(rep))
+                    if !rep.imported.is_empty()
+                        || !rep.exported.is_empty()
+                        || !rep.refused.is_empty() =>
+                {
+                    let _ = app.emit("sync", &rep);
+                }
+                Err(e) => {
+                    let _ = app.emit("sync-error", &e);
+                }
+                _ => {}
+            }
+        });
+}
+
 /// Starts the desktop app.
 pub fn run() {
-    let session = AppSession(Arc::new(Mutex::new(Session::start())));
+    let shared = Arc::new(Mutex::new(Session::start()));
+    let session = AppSession(shared.clone());
     let result = tauri::Builder::default()
+        .setup(move |app| {
+            watch_sync_folder(app.handle().clone(), shared);
+            Ok(())
+        })
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .manage(session)
@@ -669,6 +820,16 @@ pub fn run() {
             decision_add,
             decision_get,
             decision_review,
+            app_join,
+            sync_status,
+            site_enrol,
+            site_revoke,
+            sync_export,
+            sync_import,
+            sync_folder_set,
+            sync_now,
+            sync_conflicts,
+            conflict_reapply,
         ])
         .run(tauri::generate_context!("tauri.conf.json"));
     if let Err(e) = result {

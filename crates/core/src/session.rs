@@ -187,6 +187,53 @@ impl Session {
         self.state()
     }
 
+    /// Joins an institution as a branch site: a new database (at `path`, else the default
+    /// location) filled from head office's enrolment file. On failure no database is left
+    /// behind.
+    pub fn join(&mut self, enrolment: &str, path: Option<&str>) -> Result<AppState> {
+        let file = Path::new(enrolment.trim());
+        let bytes = crate::sync::read_input_file(file, "enrolment file")?;
+        let path = match path.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => PathBuf::from(p),
+            None => crate::store::resolve_db_path(None)?,
+        };
+        let existed = path.exists();
+        let joined = Store::open(&path).and_then(|mut store| {
+            crate::sync::site_join_bytes(&mut store, &bytes)?;
+            Ok(store)
+        });
+        match joined {
+            Ok(store) => {
+                self.remember(store)?;
+                self.state()
+            }
+            Err(e) => {
+                if !existed {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// One round of automatic synchronisation through the configured sync folder; `None` when
+    /// no database is open or no folder is set (or it is not reachable right now).
+    pub fn sync_tick(&mut self) -> Result<Option<crate::sync::FolderReport>> {
+        let Some(store) = self.store.as_mut() else {
+            return Ok(None);
+        };
+        let Some(folder) = crate::sync::sync_folder_setting(store.conn())? else {
+            return Ok(None);
+        };
+        let dir = PathBuf::from(folder);
+        if !dir.is_dir() {
+            return Ok(None);
+        }
+        crate::sync::sync_folder(store, &dir).map(Some)
+    }
+
     /// Closes the database (back to the welcome screen).
     pub fn close(&mut self) -> Result<AppState> {
         self.store = None;

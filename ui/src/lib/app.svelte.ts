@@ -1,6 +1,7 @@
 // App-wide state: the session (which institution is open), the current page, and the period
 // and scope shared by the dashboard, reports and indicators pages.
 import { ipc, IpcError, type AppState } from "./ipc";
+import type { SiteInfo } from "./bindings/SiteInfo";
 import { setLanguage } from "./i18n/i18n.svelte";
 
 export type Page =
@@ -12,6 +13,7 @@ export type Page =
   | "actions"
   | "alignment"
   | "decisions"
+  | "sync"
   | "reports"
   | "settings";
 
@@ -25,6 +27,7 @@ export const PAGES: Page[] = [
   "actions",
   "alignment",
   "decisions",
+  "sync",
   "reports",
   "settings",
 ];
@@ -42,6 +45,8 @@ export const app = $state({
   notice: "" as string,
   /** Set by a page with unsaved edits; navigation asks before leaving. */
   dirty: false,
+  /** This database's site (head office or a branch site); pages hide what a branch cannot do. */
+  site: null as SiteInfo | null,
 });
 
 export async function loadState(): Promise<void> {
@@ -52,6 +57,9 @@ export async function loadState(): Promise<void> {
 let startPageApplied = false;
 
 export async function applyState(s: AppState): Promise<void> {
+  // The site first: pages read its role as they open.
+  if (s.org) await loadSite();
+  else app.site = null;
   app.state = s;
   if (!startPageApplied && s.start_page) {
     startPageApplied = true;
@@ -70,6 +78,21 @@ export async function applyState(s: AppState): Promise<void> {
     app.period = "";
     app.lastMonth = "";
   }
+}
+
+/** Reads this database's site (its role and the branches it owns) into `app.site`. */
+export async function loadSite(): Promise<void> {
+  try {
+    app.site = (await ipc.syncStatus()).site;
+  } catch (e) {
+    if (!(e instanceof IpcError)) throw e;
+    app.site = null;
+  }
+}
+
+/** True at a branch site: institution-wide data is changed at head office only. */
+export function isBranchSite(): boolean {
+  return app.site?.role === "branch";
 }
 
 let noticeTimer: ReturnType<typeof setTimeout> | undefined;

@@ -48,6 +48,13 @@ import type { Decision } from "./bindings/Decision";
 import type { NewDecision } from "./bindings/NewDecision";
 import type { DecisionEffects } from "./bindings/DecisionEffects";
 import type { DecisionReviewInput } from "./bindings/DecisionReviewInput";
+import type { SyncStatus } from "./bindings/SyncStatus";
+import type { SiteInfo } from "./bindings/SiteInfo";
+import type { EnrolReport } from "./bindings/EnrolReport";
+import type { PackageExportReport } from "./bindings/PackageExportReport";
+import type { PackageImportReport } from "./bindings/PackageImportReport";
+import type { FolderReport } from "./bindings/FolderReport";
+import type { Conflict } from "./bindings/Conflict";
 
 /** Sections of the board pack (mizani_report::Sections; every one is printed by default). */
 export type ReportSections = { summary: boolean; dual: boolean; objectives: boolean; branches: boolean; appendix: boolean };
@@ -153,12 +160,34 @@ export const ipc = {
   decisionGet: (id: number) => call<DecisionEffects>("decision_get", { id }),
   decisionReview: (id: number, input: DecisionReviewInput) =>
     call<DecisionEffects>("decision_review", { id, input }),
+  // Synchronisation between head office and branch sites (signed package files).
+  appJoin: (enrolment: string, path: string | null) => call<AppState>("app_join", { enrolment, path }),
+  syncStatus: () => call<SyncStatus>("sync_status"),
+  /** Enrols a branch site; the file goes to `path`, or to the database's sites/ folder when null. */
+  siteEnrol: (branches: string[], name: string | null, path: string | null) =>
+    call<EnrolReport>("site_enrol", { branches, name, path }),
+  siteRevoke: (site: string) => call<SiteInfo>("site_revoke", { site }),
+  syncExport: (to: string | null, path: string) => call<PackageExportReport>("sync_export", { to, path }),
+  syncImport: (path: string) => call<PackageImportReport>("sync_import", { path }),
+  syncFolderSet: (folder: string | null) => call<string | null>("sync_folder_set", { folder }),
+  syncNow: () => call<FolderReport | null>("sync_now"),
+  syncConflicts: () => call<Conflict[]>("sync_conflicts"),
+  conflictReapply: (id: number) => call<Conflict>("conflict_reapply", { id }),
 };
 
 /** Long jobs (import, export, report, backup, demo) announce their start and end. */
 export type JobEvent = { job: string; state: "started" | "finished"; ok?: boolean };
 export function onJob(handler: (e: JobEvent) => void): Promise<UnlistenFn> {
   return listen<JobEvent>("job", (ev) => handler(ev.payload));
+}
+
+/** The sync folder was synchronised in the background and packages came in or went out. */
+export function onSync(handler: (r: FolderReport) => void): Promise<UnlistenFn> {
+  return listen<FolderReport>("sync", (ev) => handler(ev.payload));
+}
+/** Background synchronisation failed (e.g. the folder became unreadable). */
+export function onSyncError(handler: (e: CoreError) => void): Promise<UnlistenFn> {
+  return listen<CoreError>("sync-error", (ev) => handler(ev.payload));
 }
 
 export { type AppState };
@@ -172,6 +201,11 @@ export const dialogs = {
   /** Choose a file to read; null when cancelled. */
   openFile: async (title: string, extensions: string[], filterName: string): Promise<string | null> => {
     const r = await openDialog({ title, multiple: false, directory: false, filters: [{ name: filterName, extensions }] });
+    return typeof r === "string" ? r : null;
+  },
+  /** Choose a folder; null when cancelled. */
+  openFolder: async (title: string): Promise<string | null> => {
+    const r = await openDialog({ title, multiple: false, directory: true });
     return typeof r === "string" ? r : null;
   },
   /** Choose where to write a file; null when cancelled. */

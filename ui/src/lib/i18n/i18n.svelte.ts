@@ -71,6 +71,12 @@ export function fmtDate(v: number | string | null | undefined): string {
   return new Intl.DateTimeFormat(locales[i18n.lang], { dateStyle: "medium" }).format(d);
 }
 
+/** A date and time (unix seconds) in the user's locale: "27 Nov 2026, 14:05". */
+export function fmtDateTime(v: number | null | undefined): string {
+  if (v === null || v === undefined) return "—";
+  return new Intl.DateTimeFormat(locales[i18n.lang], { dateStyle: "medium", timeStyle: "short" }).format(new Date(v * 1000));
+}
+
 /** A period label: "2026-Q3" → "T3 2026" in French, "Q3 2026" in English; months by name. */
 export function fmtPeriod(p: string | null | undefined): string {
   if (!p) return "—";
