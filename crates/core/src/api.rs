@@ -660,6 +660,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
         }
     }
     problems.extend(crate::spm::check(conn)?);
+    problems.extend(crate::sync::check(conn)?);
     Ok(CheckReport {
         ok: problems.is_empty(),
         integrity,
