@@ -93,8 +93,31 @@ async fn app_open_demo(app: AppHandle, s: State<'_, AppSession>) -> R<AppState> 
 }
 
 #[tauri::command]
-async fn app_open(s: State<'_, AppSession>, path: String) -> R<AppState> {
-    with(&s, move |x| x.open(&path)).await
+async fn app_open(
+    s: State<'_, AppSession>,
+    path: String,
+    passphrase: Option<String>,
+) -> R<AppState> {
+    with(&s, move |x| x.open(&path, passphrase.as_deref())).await
+}
+
+#[tauri::command]
+async fn app_unlock(s: State<'_, AppSession>, passphrase: String) -> R<AppState> {
+    with(&s, move |x| x.unlock(&passphrase)).await
+}
+
+#[tauri::command]
+async fn db_encrypt(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    passphrase: String,
+) -> R<api::EncryptionReport> {
+    job(&app, &s, "encrypt", move |x| x.encrypt(&passphrase)).await
+}
+
+#[tauri::command]
+async fn db_decrypt(app: AppHandle, s: State<'_, AppSession>) -> R<api::EncryptionReport> {
+    job(&app, &s, "encrypt", |x| x.decrypt()).await
 }
 
 #[tauri::command]
@@ -770,6 +793,9 @@ pub fn run() {
             app_create,
             app_open_demo,
             app_open,
+            app_unlock,
+            db_encrypt,
+            db_decrypt,
             app_close,
             app_set_language,
             org_update,

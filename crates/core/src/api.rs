@@ -1023,3 +1023,46 @@ pub fn data_range(store: &Store) -> Result<DataRange> {
         default_period,
     })
 }
+
+/// What encrypting, re-keying or decrypting did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EncryptionReport {
+    pub encrypted: bool,
+    /// A backup made just after, with the new key.
+    pub backup: String,
+    /// Backups in the backup folder that were not encrypted with the database's current key
+    /// setting and were removed (a stolen laptop must not keep a readable copy).
+    pub removed_backups: Vec<String>,
+}
+
+/// Encrypts the database with `passphrase` (or changes its passphrase), then writes a fresh
+/// encrypted backup and removes the unencrypted backups beside the database. There is no back
+/// door: a forgotten passphrase means the data (and its encrypted backups) cannot be read.
+pub fn encrypt_database(store: &mut Store, passphrase: &str) -> Result<EncryptionReport> {
+    store.rekey(Some(passphrase))?;
+    let backup = backup_create(store, None)?;
+    let mut removed = Vec::new();
+    for b in backups_list(store)? {
+        let p = Path::new(&b.path);
+        if !crate::store::looks_encrypted(p) && std::fs::remove_file(p).is_ok() {
+            removed.push(b.path);
+        }
+    }
+    Ok(EncryptionReport {
+        encrypted: true,
+        backup: backup.display().to_string(),
+        removed_backups: removed,
+    })
+}
+
+/// Removes the encryption (the database becomes readable without a passphrase); the encrypted
+/// backups stay encrypted.
+pub fn decrypt_database(store: &mut Store) -> Result<EncryptionReport> {
+    store.rekey(None)?;
+    let backup = backup_create(store, None)?;
+    Ok(EncryptionReport {
+        encrypted: false,
+        backup: backup.display().to_string(),
+        removed_backups: Vec::new(),
+    })
+}

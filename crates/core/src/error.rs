@@ -33,6 +33,10 @@ pub enum ErrorCode {
     NotOwned,
     /// A synchronisation or enrolment file was refused as a whole; the database is unchanged.
     PackageRefused,
+    /// The database is encrypted: its passphrase is needed to open it.
+    PassphraseRequired,
+    /// The passphrase given does not open the database.
+    PassphraseWrong,
 }
 
 impl ErrorCode {
@@ -50,6 +54,8 @@ impl ErrorCode {
             ErrorCode::Database => "database",
             ErrorCode::NotOwned => "not_owned",
             ErrorCode::PackageRefused => "package_refused",
+            ErrorCode::PassphraseRequired => "passphrase_required",
+            ErrorCode::PassphraseWrong => "passphrase_wrong",
         }
     }
 }

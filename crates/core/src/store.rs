@@ -67,6 +67,8 @@ pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
     user: String,
+    /// The passphrase of an encrypted database (SQLCipher), kept to encrypt its backups alike.
+    key: Option<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -99,7 +101,13 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<()> {
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// An encrypted database needs [`Store::open_with_key`].
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with_key(path, None)
+    }
+
+    /// Opens the database at `path` with its passphrase when it is encrypted (SQLCipher).
+    pub fn open_with_key(path: &Path, key: Option<&str>) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 CoreError::new(
@@ -117,10 +125,42 @@ impl Store {
                 format!("cannot open {}: {e}", path.display()),
             )
         })?;
+        // A passphrase given for a plain database is not needed (and would not open it).
+        let plain = std::fs::metadata(path).is_ok_and(|m| m.len() > 0) && !looks_encrypted(path);
+        let key = key.filter(|k| !k.is_empty() && !plain);
+        if let Some(k) = key {
+            conn.pragma_update(None, "key", k)?;
+        }
+        // The first read decrypts the first page: a wrong or missing passphrase shows here.
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            let name = path.display();
+            let not_db = matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::NotADatabase)
+            );
+            return Err(match (not_db, key.is_some(), looks_encrypted(path)) {
+                (true, true, _) => CoreError::new(
+                    ErrorCode::PassphraseWrong,
+                    format!("this passphrase does not open {name}; check it (capitals, spaces) and try again"),
+                ),
+                (true, false, true) => CoreError::new(
+                    ErrorCode::PassphraseRequired,
+                    format!("{name} is encrypted: enter its passphrase to open it"),
+                ),
+                (true, false, false) => CoreError::new(
+                    ErrorCode::DatabaseDamaged,
+                    format!("{name} is not a Mizani database, or it is damaged"),
+                ),
+                _ => CoreError::new(ErrorCode::Io, format!("cannot read {name}: {e}")),
+            });
+        }
         let mut store = Store {
             conn,
             path: Some(path.to_path_buf()),
             user: current_user(),
+            key: key.map(str::to_string),
         };
         store.check_identity()?;
         configure(&store.conn, false)?;
@@ -136,6 +176,7 @@ impl Store {
             conn,
             path: None,
             user: current_user(),
+            key: None,
         };
         store.migrate()?;
         Ok(store)
@@ -151,6 +192,85 @@ impl Store {
 
     pub fn set_user(&mut self, user: impl Into<String>) {
         self.user = user.into();
+    }
+
+    /// Whether the database is encrypted (opened with a passphrase).
+    pub fn is_encrypted(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Encrypts the database with `passphrase`, changes its passphrase, or (with `None`)
+    /// removes the encryption: the whole database is exported by SQLCipher into a new file with
+    /// the new key, which is checked and then swapped in atomically (rename); the old file is
+    /// gone. Backups made before keep the key they were made with.
+    pub fn rekey(&mut self, passphrase: Option<&str>) -> Result<()> {
+        let Some(path) = self.path.clone() else {
+            return Err(CoreError::invalid(
+                "an in-memory database cannot be encrypted",
+            ));
+        };
+        let new_key = passphrase.filter(|p| !p.is_empty());
+        if let Some(p) = new_key {
+            validate_passphrase(p)?;
+        }
+        if new_key.is_none() && self.key.is_none() {
+            return Err(CoreError::invalid("the database is not encrypted"));
+        }
+        let tmp = path.with_extension("rekey.partial");
+        let _ = std::fs::remove_file(&tmp);
+        let export = || -> Result<()> {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            self.conn.execute(
+                "ATTACH DATABASE ?1 AS rekeyed KEY ?2",
+                rusqlite::params![tmp.display().to_string(), new_key.unwrap_or("")],
+            )?;
+            let r = (|| -> Result<()> {
+                self.conn
+                    .query_row("SELECT sqlcipher_export('rekeyed')", [], |_| Ok(()))?;
+                let version = self.schema_version()?;
+                self.conn
+                    .pragma_update(Some("rekeyed"), "user_version", version)?;
+                self.conn
+                    .pragma_update(Some("rekeyed"), "application_id", APPLICATION_ID)?;
+                Ok(())
+            })();
+            self.conn.execute("DETACH DATABASE rekeyed", [])?;
+            r?;
+            // The new file opens with the new key and is sound before it replaces the old one.
+            let check = Connection::open(&tmp)?;
+            if let Some(k) = new_key {
+                check.pragma_update(None, "key", k)?;
+            }
+            let ok: String = check.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            if ok != "ok" {
+                return Err(CoreError::new(
+                    ErrorCode::DatabaseDamaged,
+                    format!("the re-encrypted copy failed its integrity check: {ok}"),
+                ));
+            }
+            Ok(())
+        };
+        if let Err(e) = export() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        // Swap: close this connection, rename over the database, reopen with the new key.
+        let old = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
+        drop(old);
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Io,
+                format!("cannot replace {}: {e}", path.display()),
+            )
+        })?;
+        let reopened = Store::open_with_key(&path, new_key)?;
+        self.conn = reopened.conn;
+        self.key = reopened.key;
+        Ok(())
     }
 
     /// Read access. Writes must go through [`Store::write`].
@@ -278,6 +398,10 @@ impl Store {
                     format!("cannot write {}: {e}", tmp.display()),
                 )
             })?;
+            // A backup of an encrypted database is encrypted alike.
+            if let Some(k) = &self.key {
+                out.pragma_update(None, "key", k)?;
+            }
             {
                 let b = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
                 b.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
@@ -301,6 +425,28 @@ impl Store {
         }
         r
     }
+}
+
+/// Whether the file at `path` looks like an encrypted database: it exists, is not empty, and
+/// does not start with SQLite's plain header.
+pub fn looks_encrypted(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    match std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)) {
+        Ok(()) => &head != b"SQLite format 3\0",
+        Err(_) => false,
+    }
+}
+
+/// A passphrase must be long enough to resist guessing on a stolen laptop.
+pub fn validate_passphrase(p: &str) -> Result<()> {
+    if p.chars().count() < 8 {
+        return Err(CoreError::field(
+            "passphrase",
+            "the passphrase is too short: use at least 8 characters (a few words are easy to remember and hard to guess)",
+        ));
+    }
+    Ok(())
 }
 
 /// A table that the write path knows how to change.

@@ -3,7 +3,8 @@
 //! `make bindings` (UPDATE_BINDINGS=1) rewrites them.
 
 use mizani_core::api::{
-    BackupInfo, CheckReport, DataRange, DbInfo, InitRequest, NewObjective, OrgUpdate,
+    BackupInfo, CheckReport, DataRange, DbInfo, EncryptionReport, InitRequest, NewObjective,
+    OrgUpdate,
 };
 use mizani_core::boardpack::SpmSection;
 use mizani_core::catalogue::IndicatorDef;
@@ -35,6 +36,7 @@ fn export_all(dir: &Path) {
         ($($t:ty),+ $(,)?) => { $( <$t>::export_all(&cfg).expect(concat!("export ", stringify!($t))); )+ };
     }
     export!(
+        EncryptionReport,
         SyncStatus,
         SiteInfo,
         Conflict,

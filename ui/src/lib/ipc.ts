@@ -49,6 +49,7 @@ import type { NewDecision } from "./bindings/NewDecision";
 import type { DecisionEffects } from "./bindings/DecisionEffects";
 import type { DecisionReviewInput } from "./bindings/DecisionReviewInput";
 import type { SyncStatus } from "./bindings/SyncStatus";
+import type { EncryptionReport } from "./bindings/EncryptionReport";
 import type { SiteInfo } from "./bindings/SiteInfo";
 import type { EnrolReport } from "./bindings/EnrolReport";
 import type { PackageExportReport } from "./bindings/PackageExportReport";
@@ -95,7 +96,10 @@ export const ipc = {
   appState: () => call<AppState>("app_state"),
   appCreate: (req: InitRequest, path: string | null) => call<AppState>("app_create", { req, path }),
   appOpenDemo: () => call<AppState>("app_open_demo"),
-  appOpen: (path: string) => call<AppState>("app_open", { path }),
+  appOpen: (path: string, passphrase: string | null = null) => call<AppState>("app_open", { path, passphrase }),
+  appUnlock: (passphrase: string) => call<AppState>("app_unlock", { passphrase }),
+  dbEncrypt: (passphrase: string) => call<EncryptionReport>("db_encrypt", { passphrase }),
+  dbDecrypt: () => call<EncryptionReport>("db_decrypt"),
   appClose: () => call<AppState>("app_close"),
   appSetLanguage: (lang: Language) => call<AppState>("app_set_language", { lang }),
   orgUpdate: (update: OrgUpdate) => call<Organisation>("org_update", { update }),
