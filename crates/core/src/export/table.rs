@@ -236,6 +236,15 @@ pub(crate) fn write_cell(
 /// Widest a column gets; longer texts wrap.
 const MAX_WIDTH: usize = 60;
 
+/// Roughly how many lines `s` takes once wrapped in a column `width` characters wide.
+fn wrapped_lines(s: &str, width: usize) -> usize {
+    let width = width.max(1);
+    s.lines()
+        .map(|l| l.chars().count().div_ceil(width).max(1))
+        .sum::<usize>()
+        .max(1)
+}
+
 /// The tables as an XLSX workbook, one sheet each: header row in bold, frozen, with a filter;
 /// column widths fitted to the content.
 pub fn to_xlsx(tables: &[Table], props: &DocProperties) -> Result<Vec<u8>> {
@@ -264,17 +273,26 @@ pub fn to_xlsx(tables: &[Table], props: &DocProperties) -> Result<Vec<u8>> {
                 .map_err(xlsx_err)?;
         }
         for (i, r) in t.rows.iter().enumerate() {
+            let row = i as u32 + 1;
+            // Spreadsheets do not grow a row for wrapped text on opening: give it the height
+            // of its longest wrapped cell.
+            let mut lines = 1;
             for (c, cell) in r.iter().enumerate() {
-                write_cell(
-                    ws,
-                    &st,
-                    i as u32 + 1,
-                    c as u16,
-                    cell,
-                    cell.width() > MAX_WIDTH,
-                )?;
+                let wrap = match cell {
+                    Cell::Text(s) if cell.width() > MAX_WIDTH || s.contains('\n') => {
+                        lines = lines.max(wrapped_lines(s, widths[c] + 2));
+                        true
+                    }
+                    _ => false,
+                };
+                write_cell(ws, &st, row, c as u16, cell, wrap)?;
+            }
+            if lines > 1 {
+                ws.set_row_height(row, 15.0 * lines.min(20) as f64)
+                    .map_err(xlsx_err)?;
             }
         }
+        ws.set_landscape();
         if !t.headers.is_empty() {
             ws.set_freeze_panes(1, 0).map_err(xlsx_err)?;
             ws.autofilter(0, 0, t.rows.len() as u32, t.headers.len() as u16 - 1)
@@ -303,6 +321,17 @@ mod tests {
         );
         assert_eq!(sheet_name("History"), "History_", "Excel reserves History");
         assert_eq!(sheet_name(""), "Sheet", "never empty");
+    }
+
+    #[test]
+    fn wrapped_text_needs_taller_rows() {
+        assert_eq!(wrapped_lines("short", 60), 1, "fits on one line");
+        assert_eq!(
+            wrapped_lines(&"x".repeat(130), 60),
+            3,
+            "130 characters in 60 wide"
+        );
+        assert_eq!(wrapped_lines("a\nb", 60), 2, "line breaks count");
     }
 
     #[test]

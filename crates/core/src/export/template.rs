@@ -78,6 +78,26 @@ fn month_words(m: Month, lang: Language) -> String {
     }
 }
 
+/// ISO 4217 currencies without minor units: their amounts are shown without decimals.
+const ZERO_DECIMAL_CURRENCIES: [&str; 17] = [
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+    "VUV", "XAF", "XOF", "XPF",
+];
+
+/// The number formats of the value cells (and the previous month's).
+const FORMATS: [&str; 3] = ["#,##0", "#,##0.00", "General"];
+
+/// Which of [`FORMATS`] an element's cells use: counts and amounts in a currency without minor
+/// units as whole numbers, other amounts with 2 decimals, plain numbers as typed.
+fn number_format(unit: ElementUnit, currency: &str) -> usize {
+    match unit {
+        ElementUnit::Count => 0,
+        ElementUnit::Currency if ZERO_DECIMAL_CURRENCIES.contains(&currency) => 0,
+        ElementUnit::Currency => 1,
+        ElementUnit::Number => 2,
+    }
+}
+
 /// The branches to write: the named ones (each once, in order), else every active branch.
 fn pick_branches(store: &Store, codes: &[String]) -> Result<Vec<Branch>> {
     let all = crate::repo::branches(store.conn())?;
@@ -124,10 +144,9 @@ struct Styles {
     header: Format,
     key: Format,
     name: Format,
-    prev_whole: Format,
-    prev_decimal: Format,
-    value_count: Format,
-    value_other: Format,
+    /// The previous month's and this month's value, one per [`FORMATS`].
+    prev: [Format; 3],
+    value: [Format; 3],
     comment: Format,
 }
 
@@ -160,7 +179,11 @@ impl Styles {
             marker: Format::new()
                 .set_font_color(grey(0x999999))
                 .set_font_size(8),
-            note: Format::new().set_italic().set_font_color(grey(0x555555)),
+            note: Format::new()
+                .set_italic()
+                .set_font_color(grey(0x555555))
+                .set_text_wrap()
+                .set_align(FormatAlign::Top),
             header: Format::new()
                 .set_bold()
                 .set_background_color(Color::RGB(0xE8F0EC))
@@ -168,10 +191,8 @@ impl Styles {
                 .set_border_color(grey(0xB0B0B0)),
             key: hair(Format::new().set_font_color(grey(0x777777))),
             name: hair(Format::new()),
-            prev_whole: prev("#,##0"),
-            prev_decimal: prev("#,##0.00##"),
-            value_count: input("#,##0"),
-            value_other: input("General"),
+            prev: FORMATS.map(prev),
+            value: FORMATS.map(input),
             comment: input("@").set_text_wrap().set_align(FormatAlign::Top),
         }
     }
@@ -320,9 +341,11 @@ pub fn export_template(store: &Store, req: &TemplateRequest, path: &Path) -> Res
                 x(ws.write_string(r, 2, w))?;
             }
         }
-        x(ws.write_string_with_format(
+        x(ws.merge_range(
             5,
             0,
+            5,
+            6,
             tr(lang, [
                 "Enter this month's figures in the column value (and a comment if needed); leave it empty when there is no figure. Do not change the columns branch, period and element: Mizani reads them to import this file.",
                 "Saisissez les chiffres du mois dans la colonne value (et un commentaire si besoin) ; laissez-la vide s'il n'y a pas de chiffre. Ne modifiez pas les colonnes branch, period et element : Mizani les lit pour importer ce fichier.",
@@ -340,18 +363,12 @@ pub fn export_template(store: &Store, req: &TemplateRequest, path: &Path) -> Res
             x(ws.write_string_with_format(r, 1, month.to_string(), &st.key))?;
             x(ws.write_string_with_format(r, 2, &row.element, &st.key))?;
             x(ws.write_string_with_format(r, 3, row.name.get(lang), &st.name))?;
+            let f = number_format(row.unit, &org.currency);
             match row.previous {
-                Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
-                    x(ws.write_number_with_format(r, 4, v, &st.prev_whole))?
-                }
-                Some(v) => x(ws.write_number_with_format(r, 4, v, &st.prev_decimal))?,
-                None => x(ws.write_blank(r, 4, &st.prev_whole))?,
+                Some(v) => x(ws.write_number_with_format(r, 4, v, &st.prev[f]))?,
+                None => x(ws.write_blank(r, 4, &st.prev[f]))?,
             }
-            let vf = if row.unit == ElementUnit::Count {
-                &st.value_count
-            } else {
-                &st.value_other
-            };
+            let vf = &st.value[f];
             match row.value {
                 Some(v) => x(ws.write_number_with_format(r, 5, v, vf))?,
                 None => x(ws.write_blank(r, 5, vf))?,
@@ -374,7 +391,8 @@ pub fn export_template(store: &Store, req: &TemplateRequest, path: &Path) -> Res
             x(ws.add_data_validation(hr + 1, 6, last, 6, &val.comment))?;
         }
         rows += grid.rows.len() as u32;
-        for (c, w) in [10.0, 10.0, 20.0, 44.0, 16.0, 16.0, 44.0]
+        x(ws.set_row_height(5, 30))?;
+        for (c, w) in [16.0, 10.0, 28.0, 52.0, 16.0, 16.0, 44.0]
             .iter()
             .enumerate()
         {
