@@ -9,6 +9,9 @@ use mizani_core::catalogue::IndicatorDef;
 use mizani_core::dashboard::{self as dash, Dashboard, IndicatorTile};
 use mizani_core::engine::{IndicatorValue, Scope};
 use mizani_core::entry::{self, Completeness, EntryCell, EntryGrid, EntrySaveReport};
+use mizani_core::export::{
+    self, ExportFormat, ExportInfo, ExportKind, ExportParams, TemplateRequest,
+};
 use mizani_core::import::ImportReport;
 use mizani_core::model::{
     Branch, DataElement, Indicator, Language, Objective, Organisation, Region,
@@ -359,6 +362,34 @@ async fn export_indicators_csv(
             Some(x.lang()),
             Path::new(&path),
         )
+    })
+    .await
+}
+
+#[tauri::command]
+async fn export_data(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    kind: ExportKind,
+    params: ExportParams,
+    format: ExportFormat,
+    path: String,
+) -> R<ExportInfo> {
+    job(&app, &s, "export", move |x| {
+        export::export(x.store()?, kind, &params, format, Path::new(&path))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn template_create(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    request: TemplateRequest,
+    path: String,
+) -> R<ExportInfo> {
+    job(&app, &s, "export", move |x| {
+        export::export_template(x.store()?, &request, Path::new(&path))
     })
     .await
 }
@@ -821,6 +852,8 @@ pub fn run() {
             completeness,
             import_csv,
             export_indicators_csv,
+            export_data,
+            template_create,
             backup_create,
             report_create,
             backups_list,

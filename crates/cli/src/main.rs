@@ -11,6 +11,7 @@ macro_rules! outln {
     }};
 }
 
+mod export;
 mod format;
 mod spm;
 mod sync;
@@ -146,6 +147,11 @@ enum Cmd {
         #[arg(short, long, value_name = "FILE.pdf")]
         output: PathBuf,
     },
+    /// Export indicators, measurements, objectives, an assessment, actions or decisions as
+    /// CSV or XLSX
+    Export(export::ExportArgs),
+    /// Write the XLSX data-entry template of a month: one sheet per branch, to fill and import
+    Template(export::TemplateArgs),
     /// Client-protection self-assessments: answer, score, compare, export, import
     #[command(subcommand)]
     Assessment(spm::AssessmentCmd),
@@ -822,6 +828,8 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 );
             }
         }
+        Cmd::Export(a) => export::export(&db, json, a)?,
+        Cmd::Template(a) => export::template(&db, json, a)?,
         Cmd::Assessment(c) => spm::assessment(&db, json, c)?,
         Cmd::Action(c) => spm::action(&db, json, c)?,
         Cmd::Alignment(c) => spm::alignment(&db, json, c)?,

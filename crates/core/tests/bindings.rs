@@ -12,6 +12,7 @@ use mizani_core::dashboard::{Dashboard, IndicatorTile};
 use mizani_core::demo::DemoSummary;
 use mizani_core::engine::IndicatorValue;
 use mizani_core::entry::{Completeness, EntryCell, EntryGrid, EntrySaveReport};
+use mizani_core::export::{ExportFormat, ExportInfo, ExportKind, ExportParams, TemplateRequest};
 use mizani_core::import::ImportReport;
 use mizani_core::model::{Branch, DataElement, Indicator, Objective, Organisation, Region};
 use mizani_core::session::{AppSettings, AppState};
@@ -93,6 +94,11 @@ fn export_all(dir: &Path) {
         DecisionEffects,
         SpmOverview,
         SpmSection,
+        ExportFormat,
+        ExportKind,
+        ExportParams,
+        ExportInfo,
+        TemplateRequest,
     );
 }
 
