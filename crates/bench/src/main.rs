@@ -355,7 +355,11 @@ fn bench_sync(dir: &Path) -> Result<()> {
     times.sort_by(f64::total_cmp);
     sizes.sort_unstable();
     print_stats(
-        &format!("branch-month package ({} values, {} changes): export + import", elements.len(), counts[0]),
+        &format!(
+            "branch-month package ({} values, {} changes): export + import",
+            elements.len(),
+            counts[0]
+        ),
         &times,
         Some(SYNC_MONTH_GOAL_MS),
     );
@@ -364,7 +368,11 @@ fn bench_sync(dir: &Path) -> Result<()> {
         "  {:<46} median {size} bytes (max {})   goal ≤ {SYNC_MONTH_GOAL_BYTES} bytes: {}",
         "branch-month package size",
         sizes[sizes.len() - 1],
-        if size <= SYNC_MONTH_GOAL_BYTES { "PASS" } else { "MISS" }
+        if size <= SYNC_MONTH_GOAL_BYTES {
+            "PASS"
+        } else {
+            "MISS"
+        }
     );
 
     // Ten years of a branch: head office holds them when the branch site is enrolled (the

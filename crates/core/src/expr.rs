@@ -48,6 +48,12 @@ pub enum EvalIssue {
     MissingOrgParam(OrgParam),
 }
 
+/// Longest formula accepted, in characters (the built-in ones are under 60).
+pub const MAX_FORMULA_CHARS: usize = 2000;
+/// Deepest nesting of parentheses, functions and signs accepted: the parser, the evaluator
+/// and the display recurse, and a formula such as `((((…` must not exhaust the stack.
+pub const MAX_NESTING: usize = 64;
+
 pub(crate) fn formula_error(src: &str, pos: usize, what: impl fmt::Display) -> CoreError {
     let message = format!("formula '{src}', at position {pos}: {what}");
     CoreError::new(ErrorCode::InvalidFormula, message.clone()).with_fields(vec![
@@ -120,9 +126,22 @@ struct Parser<'a> {
     src: &'a str,
     toks: Vec<(Tok, usize)>,
     i: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
+    /// Enters one level of nesting (a parenthesis or a sign) at `pos`.
+    fn nest(&mut self, pos: usize) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(formula_error(
+                self.src,
+                pos,
+                format!("the formula nests too deeply (more than {MAX_NESTING} levels of parentheses or signs)"),
+            ));
+        }
+        Ok(())
+    }
     fn end_pos(&self) -> usize {
         self.src.chars().count() + 1
     }
@@ -157,8 +176,11 @@ impl Parser<'_> {
     }
     fn unary(&mut self) -> Result<Expr> {
         if let Some(Tok::Op('-')) = self.peek() {
+            self.nest(self.pos())?;
             self.i += 1;
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Neg(Box::new(inner)));
         }
         self.primary()
     }
@@ -171,8 +193,10 @@ impl Parser<'_> {
         match tok {
             Tok::Num(v) => Ok(Expr::Num(v)),
             Tok::LParen => {
+                self.nest(pos)?;
                 let e = self.expr()?;
                 self.expect_rparen(pos)?;
+                self.depth -= 1;
                 Ok(e)
             }
             Tok::Ident(name) => {
@@ -246,11 +270,23 @@ impl Parser<'_> {
 impl Expr {
     /// Parses a formula. Empty formulas are refused.
     pub fn parse(src: &str) -> Result<Expr> {
+        if src.chars().count() > MAX_FORMULA_CHARS {
+            return Err(formula_error(
+                &format!("{}…", src.chars().take(40).collect::<String>()),
+                MAX_FORMULA_CHARS + 1,
+                format!("the formula is too long (at most {MAX_FORMULA_CHARS} characters)"),
+            ));
+        }
         let toks = lex(src)?;
         if toks.is_empty() {
             return Err(formula_error(src, 1, "the formula is empty"));
         }
-        let mut p = Parser { src, toks, i: 0 };
+        let mut p = Parser {
+            src,
+            toks,
+            i: 0,
+            depth: 0,
+        };
         let e = p.expr()?;
         if p.i < p.toks.len() {
             let pos = p.pos();
@@ -475,6 +511,46 @@ mod tests {
                 e.message
             );
         }
+    }
+
+    /// Deep nesting (`((((…`, `----…`) overflowed the stack of the recursive parser (and of
+    /// the evaluator and display after it), a crash of the app's worker thread.
+    #[test]
+    fn deep_nesting_and_huge_formulas_are_refused_not_a_crash() {
+        for src in [
+            "(".repeat(100_000),
+            format!(
+                "{}glp{}",
+                "(".repeat(MAX_NESTING + 1),
+                ")".repeat(MAX_NESTING + 1)
+            ),
+            format!("{}glp", "-".repeat(100_000)),
+            "1+".repeat(50_000) + "1",
+        ] {
+            let e = Expr::parse(&src).expect_err("refused");
+            assert_eq!(e.code, ErrorCode::InvalidFormula, "{}", e.message);
+            assert!(
+                e.message.contains("too deeply") || e.message.contains("too long"),
+                "the reason is given: {}",
+                e.message
+            );
+            assert!(
+                e.message.len() < 300,
+                "the message does not repeat the whole formula"
+            );
+        }
+        let ok = format!("{}glp{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert_eq!(
+            eval(&ok, &[("glp", 2.0)]),
+            Ok(2.0),
+            "{MAX_NESTING} levels are fine"
+        );
+        let long = vec!["glp"; 300].join(" + ");
+        assert_eq!(
+            eval(&long, &[("glp", 1.0)]),
+            Ok(300.0),
+            "a long sum is fine"
+        );
     }
 
     #[test]
