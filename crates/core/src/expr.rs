@@ -48,8 +48,10 @@ pub enum EvalIssue {
     MissingOrgParam(OrgParam),
 }
 
-/// Longest formula accepted, in characters (the built-in ones are under 60).
-pub const MAX_FORMULA_CHARS: usize = 2000;
+/// Most tokens (numbers, names, signs, parentheses) in a formula; the built-in ones have at
+/// most 9. Counted in tokens, not characters, so that the canonical form (which adds spaces)
+/// of an accepted formula is accepted too.
+pub const MAX_TOKENS: usize = 1000;
 /// Deepest nesting of parentheses, functions and signs accepted: the parser, the evaluator
 /// and the display recurse, and a formula such as `((((…` must not exhaust the stack.
 pub const MAX_NESTING: usize = 64;
@@ -81,6 +83,14 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>> {
     while i < chars.len() {
         let c = chars[i];
         let pos = i + 1;
+        if out.len() == MAX_TOKENS && !c.is_whitespace() {
+            let head: String = chars.iter().take(40).collect();
+            return Err(formula_error(
+                &format!("{head}…"),
+                pos,
+                format!("the formula is too long (more than {MAX_TOKENS} numbers, names, signs and parentheses)"),
+            ));
+        }
         if c.is_whitespace() {
             i += 1;
         } else if c.is_ascii_digit() || c == '.' {
@@ -92,6 +102,10 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>> {
             let v: f64 = text
                 .parse()
                 .map_err(|_| formula_error(src, pos, format!("'{text}' is not a number")))?;
+            if !v.is_finite() {
+                // It would be stored as "inf", which reads back as a data element's name.
+                return Err(formula_error(src, pos, "this number is too large"));
+            }
             out.push((Tok::Num(v), pos));
         } else if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
@@ -270,13 +284,6 @@ impl Parser<'_> {
 impl Expr {
     /// Parses a formula. Empty formulas are refused.
     pub fn parse(src: &str) -> Result<Expr> {
-        if src.chars().count() > MAX_FORMULA_CHARS {
-            return Err(formula_error(
-                &format!("{}…", src.chars().take(40).collect::<String>()),
-                MAX_FORMULA_CHARS + 1,
-                format!("the formula is too long (at most {MAX_FORMULA_CHARS} characters)"),
-            ));
-        }
         let toks = lex(src)?;
         if toks.is_empty() {
             return Err(formula_error(src, 1, "the formula is empty"));
@@ -551,6 +558,42 @@ mod tests {
             Ok(300.0),
             "a long sum is fine"
         );
+    }
+
+    /// A number beyond f64 became infinity, written "inf" in the canonical form, which then
+    /// read back as a reference to a data element called `inf`.
+    #[test]
+    fn a_number_too_large_is_refused() {
+        let src = format!("glp * 1{}", "0".repeat(400));
+        let e = Expr::parse(&src).expect_err("refused");
+        assert!(
+            e.message.contains("too large") && e.message.contains("position 7"),
+            "{}",
+            e.message
+        );
+        let ok = format!("1{}", "0".repeat(300));
+        let e = Expr::parse(&ok).expect("1e300 is a number");
+        assert_eq!(
+            Expr::parse(&e.to_string()).expect("again").to_string(),
+            e.to_string()
+        );
+    }
+
+    /// Found by fuzzing (`make fuzz`, target `formula`): with a limit in characters, a formula
+    /// just under it was accepted but its canonical form — the stored one, with spaces around
+    /// the operators — was over it and no longer parsed. The limit is now in tokens.
+    #[test]
+    fn the_canonical_form_of_any_accepted_formula_parses_again() {
+        let terms = MAX_TOKENS / 2;
+        let src = vec!["glp"; terms].join("+");
+        let e = Expr::parse(&src).expect("just under the limit");
+        let canonical = e.to_string();
+        assert!(canonical.len() > src.len(), "the canonical form is longer");
+        let again = Expr::parse(&canonical).expect("the canonical form parses");
+        assert_eq!(again.to_string(), canonical, "and is stable");
+        let over = vec!["glp"; terms + 1].join("+");
+        let err = Expr::parse(&over).expect_err("over the limit");
+        assert!(err.message.contains("too long"), "{}", err.message);
     }
 
     #[test]
