@@ -6,7 +6,7 @@ CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: setup run build test lint fmt unit bench clean e2e e2e-build screenshots bench-app \
-	bindings bundle demo-cli report-preview
+	bindings bundle demo-cli report-preview soak fuzz
 
 # Everything: Rust, C toolchain, WebKitGTK, Xvfb, tauri-driver, node modules.
 setup:
@@ -91,6 +91,35 @@ test: lint unit e2e
 
 fmt:
 	$(CARGO) fmt --all
+
+# Data safety, longer than in `make test` (docs/RELIABILITY.md): the crash harness kills 200
+# job chains (MIZANI_CRASH_RUNS; MIZANI_CRASH_SEED replays one), the sync property test runs
+# 100 seeds and a sync import is killed 100 times.
+SOAK_CRASH_RUNS ?= 200
+soak:
+	@scripts/setup.sh core
+	MIZANI_SYNC_SEEDS=100 $(CARGO) test --locked -p mizani-core --test sync -- --nocapture
+	MIZANI_CRASH_RUNS=$(SOAK_CRASH_RUNS) MIZANI_KILL_RUNS=100 \
+	  $(CARGO) test --locked -p mizani-cli --test crash --test sync -- --nocapture
+
+# Fuzzing with cargo-fuzz (nightly, libFuzzer, AddressSanitizer, debug assertions): a short
+# campaign on every target in fuzz/ (`cargo +nightly fuzz list`), FUZZ_SECONDS each, from the
+# committed seeds (fuzz/seeds/<target>/) and the corpus it grows (fuzz/corpus/, not committed).
+# Prints each target's executions; a crash stops it with the input in fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/setup.sh core
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	@mkdir -p target/fuzz
+	@set -eo pipefail; for t in $$(cargo +nightly fuzz list); do \
+	  mkdir -p fuzz/corpus/$$t; seeds=; [ -d fuzz/seeds/$$t ] && seeds=fuzz/seeds/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  cargo +nightly fuzz run -a $$t fuzz/corpus/$$t $$seeds -- -max_total_time=$(FUZZ_SECONDS) \
+	    > target/fuzz/$$t.log 2>&1 || { tail -40 target/fuzz/$$t.log; exit 1; }; \
+	  runs=$$(grep -o 'Done [0-9]* runs' target/fuzz/$$t.log | grep -o '[0-9]*'); \
+	  echo "fuzz: $$t: $$runs executions in $(FUZZ_SECONDS) s, no crash ($$(ls fuzz/corpus/$$t | wc -l) inputs in the corpus)"; \
+	done
 
 # Core figures and the board-pack PDF against headless Chromium (installs Debian's chromium).
 bench:

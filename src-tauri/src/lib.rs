@@ -809,6 +809,7 @@ fn watch_sync_folder(app: AppHandle, session: Arc<Mutex<Session>>) {
 
 /// Starts the desktop app.
 pub fn run() {
+    mizani_core::store::handle_file_size_signal();
     let shared = Arc::new(Mutex::new(Session::start()));
     let session = AppSession(shared.clone());
     let result = tauri::Builder::default()

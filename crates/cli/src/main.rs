@@ -943,6 +943,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
 }
 
 fn main() -> ExitCode {
+    mizani_core::store::handle_file_size_signal();
     let cli = Cli::parse();
     let json = cli.json;
     match run(cli) {

@@ -883,9 +883,12 @@ pub fn indicators_csv(values: &[IndicatorValue], scope: &Scope) -> Result<String
     String::from_utf8(bytes).map_err(|e| CoreError::new(ErrorCode::Io, e.to_string()))
 }
 
-/// Writes a file atomically: a temporary file beside it, then a rename. No partial file is
-/// left behind on failure.
+/// Writes a file atomically: a temporary file beside it, flushed to the disk, then a rename
+/// (and the folder flushed), so that the file is either the old one or the complete new one,
+/// even after a crash or a power cut. No partial file is left behind on failure (a full
+/// disk included: the message says so).
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -895,13 +898,26 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let res = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
+    let res = std::fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|_| std::fs::rename(&tmp, path));
     if let Err(e) = res {
         let _ = std::fs::remove_file(&tmp);
         return Err(CoreError::new(
             ErrorCode::Io,
-            format!("cannot write {}: {e}", path.display()),
+            format!(
+                "cannot write {}: {}; no file was written",
+                path.display(),
+                crate::error::io_reason(&e)
+            ),
         ));
+    }
+    // The rename is durable once the folder is flushed (not possible on every system).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
     Ok(())
 }

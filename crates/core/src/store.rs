@@ -2,7 +2,7 @@
 //! transaction, `user_version` guard) and the single write path ([`Store::write`]) that runs in
 //! an IMMEDIATE transaction and records every change in the audit trail.
 
-use crate::error::{CoreError, ErrorCode, Result};
+use crate::error::{CoreError, ErrorCode, Result, StorageFault};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -62,6 +62,18 @@ pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// Keeps a file-size limit (`ulimit -f`, `prlimit --fsize`) from killing the process in the
+/// middle of a write: with SIGXFSZ handled, a write past the limit fails with EFBIG instead,
+/// which SQLite reports as an I/O error and the write path as "nothing was saved", like a full
+/// disk. Front ends call it once at start.
+pub fn handle_file_size_signal() {
+    #[cfg(unix)]
+    {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, flag);
+    }
+}
+
 /// An open Mizani database.
 pub struct Store {
     conn: Connection,
@@ -83,7 +95,9 @@ impl std::fmt::Debug for Store {
 fn configure(conn: &Connection, in_memory: bool) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    if !in_memory {
+    // A file the user cannot write (read-only file or folder) is opened read-only by SQLite:
+    // it can still be read, and any write is refused with a message naming the folder.
+    if !in_memory && !conn.is_readonly(rusqlite::MAIN_DB)? {
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(CoreError::new(
@@ -120,10 +134,18 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path).map_err(|e| {
-            CoreError::new(
-                ErrorCode::Io,
-                format!("cannot open {}: {e}", path.display()),
-            )
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if dir_writable(dir) {
+                CoreError::new(
+                    ErrorCode::Io,
+                    format!("cannot open {}: {e}", path.display()),
+                )
+            } else {
+                storage_error(Some(path), CoreError::from(e), true)
+            }
         })?;
         // A passphrase given for a plain database is not needed (and would not open it).
         let plain = std::fs::metadata(path).is_ok_and(|m| m.len() > 0) && !looks_encrypted(path);
@@ -162,9 +184,12 @@ impl Store {
             user: current_user(),
             key: key.map(str::to_string),
         };
-        store.check_identity()?;
-        configure(&store.conn, false)?;
-        store.migrate()?;
+        let ready = (|| {
+            store.check_identity()?;
+            configure(&store.conn, false)?;
+            store.migrate()
+        })();
+        ready.map_err(|e| storage_error(Some(path), e, true))?;
         Ok(store)
     }
 
@@ -360,6 +385,16 @@ impl Store {
         action: &str,
         f: impl FnOnce(&mut WriteTx<'_>) -> Result<T>,
     ) -> Result<T> {
+        let path = self.path.clone();
+        self.write_inner(action, f)
+            .map_err(|e| storage_error(path.as_deref(), e, false))
+    }
+
+    fn write_inner<T>(
+        &mut self,
+        action: &str,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T>,
+    ) -> Result<T> {
         let user = self.user.clone();
         let tx = self
             .conn
@@ -423,7 +458,26 @@ impl Store {
         if r.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
-        r
+        r.map_err(|e| match e.storage {
+            Some(fault) => {
+                let why = match fault {
+                    StorageFault::ReadOnly => "its folder is read-only",
+                    StorageFault::Full | StorageFault::Io => {
+                        "the disk is full or refused the write"
+                    }
+                };
+                let mut c = CoreError::new(
+                    ErrorCode::Io,
+                    format!(
+                        "cannot write the backup {}: {why}; no backup file was left (the database is unchanged)",
+                        dest.display()
+                    ),
+                );
+                c.details = e.details;
+                c
+            }
+            None => e,
+        })
     }
 }
 
@@ -447,6 +501,81 @@ pub fn validate_passphrase(p: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Whether a file can be created in `dir` (probed with a file that is removed at once).
+fn dir_writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".mizani-write-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ),
+    }
+}
+
+/// Whether the file at `path` can be opened for writing (nothing is written).
+fn file_writable(path: &Path) -> bool {
+    match std::fs::OpenOptions::new().append(true).open(path) {
+        Ok(_) => true,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ),
+    }
+}
+
+/// Rewrites an error SQLite gave while reading or writing the database file (disk full,
+/// read-only file or folder, I/O error) into a plain message that names the file, says which
+/// of the file or its folder is read-only, and that nothing was saved. `opening`: the error
+/// came while opening the database (before any change was asked for).
+fn storage_error(path: Option<&Path>, mut e: CoreError, opening: bool) -> CoreError {
+    let (Some(fault), Some(path)) = (e.storage, path) else {
+        return e;
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let doing = if opening {
+        format!("cannot open the database {}", path.display())
+    } else {
+        format!("cannot save to the database {}", path.display())
+    };
+    e.message = match fault {
+        StorageFault::ReadOnly => {
+            let what = if !dir_writable(dir) {
+                format!("the database folder {} is read-only", dir.display())
+            } else if path.exists() && !file_writable(path) {
+                format!("the database file {} is read-only", path.display())
+            } else {
+                format!("the database {} cannot be written", path.display())
+            };
+            let cannot = if opening {
+                "Mizani cannot open the database there (SQLite writes its journal beside it)"
+            } else {
+                "Mizani cannot save there"
+            };
+            format!(
+                "{what}: {cannot}; nothing was changed. Ask for write access, or copy the database to a folder you can write to and open it there."
+            )
+        }
+        StorageFault::Full => format!(
+            "{doing}: the disk is full; nothing was saved (everything saved before is intact). Free some space and try again."
+        ),
+        StorageFault::Io => format!(
+            "{doing}: the disk refused a write (it may be full, or the file too large for it); nothing was saved (everything saved before is intact). Free some space or check the disk and try again."
+        ),
+    };
+    e
 }
 
 /// A table that the write path knows how to change.
