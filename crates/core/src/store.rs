@@ -169,13 +169,14 @@ impl Store {
                 ),
                 (true, false, true) => CoreError::new(
                     ErrorCode::PassphraseRequired,
-                    format!("{name} is encrypted: enter its passphrase to open it"),
+                    format!("{name} is encrypted, or it is not a Mizani database: if it is encrypted, enter its passphrase to open it"),
                 ),
                 (true, false, false) => CoreError::new(
                     ErrorCode::DatabaseDamaged,
                     format!("{name} is not a Mizani database, or it is damaged"),
                 ),
-                _ => CoreError::new(ErrorCode::Io, format!("cannot read {name}: {e}")),
+                // Read-only folder, disk full, I/O error: named plainly (see storage_error).
+                _ => storage_error(Some(path), CoreError::from(e), true),
             });
         }
         let mut store = Store {
@@ -1115,7 +1116,12 @@ mod tests {
         let garbage = dir.path().join("garbage.sqlite");
         std::fs::write(&garbage, vec![7u8; 8192]).expect("write");
         let e = Store::open(&garbage).expect_err("not a database at all");
-        assert_eq!(e.code, ErrorCode::DatabaseDamaged, "{e}");
+        // Without a passphrase, random bytes cannot be told from an encrypted database: the
+        // message says both, and a passphrase then fails as wrong.
+        assert_eq!(e.code, ErrorCode::PassphraseRequired, "{e}");
+        assert!(e.message.contains("not a Mizani database"), "{e}");
+        let e = Store::open_with_key(&garbage, Some("any passphrase")).expect_err("still refused");
+        assert_eq!(e.code, ErrorCode::PassphraseWrong, "{e}");
     }
 
     #[test]
