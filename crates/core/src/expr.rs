@@ -419,8 +419,9 @@ impl fmt::Display for Expr {
                     write!(f, "{a}")?;
                 }
                 write!(f, " {sym} ")?;
-                // Right operand of - and / needs parentheses at equal precedence.
-                if prec(b) < p || (prec(b) == p && matches!(op, BinOp::Sub | BinOp::Div)) {
+                // A right operand of equal precedence keeps its parentheses whatever the
+                // operator: `a + (b - c)` is not computed like `a + b - c` in floating point.
+                if prec(b) <= p {
                     write!(f, "({b})")
                 } else {
                     write!(f, "{b}")
@@ -558,6 +559,39 @@ mod tests {
             Ok(300.0),
             "a long sum is fine"
         );
+    }
+
+    /// Found by fuzzing (`make fuzz`, target `formula`): the canonical form dropped the
+    /// parentheses of `a + (b - c)` (and `a * (b / c)`), which then evaluated as
+    /// `(a + b) - c`: another rounding, so a stored formula gave another value than the one
+    /// typed (0.19999999999999996 instead of 0.20000000000000018 for the input below).
+    #[test]
+    fn the_canonical_form_keeps_the_order_of_evaluation() {
+        for (src, canonical) in [
+            ("a +(-se-F*.6)", "a + (-se - F * 0.6)"),
+            ("a + (b + c)", "a + (b + c)"),
+            ("a * (b / c)", "a * (b / c)"),
+            ("a + b + c", "a + b + c"),
+            ("(a - b) - c", "a - b - c"),
+        ] {
+            let e = Expr::parse(src).expect("parses");
+            assert_eq!(e.to_string(), canonical, "canonical form of {src}");
+            let again = Expr::parse(canonical).expect("parses again");
+            let vals = [
+                ("a", 0.1),
+                ("b", 0.7),
+                ("c", 0.3),
+                ("se", 0.5),
+                ("F", 0.1 / 3.0),
+            ];
+            let v = |x: &Expr| {
+                x.eval(
+                    &mut |c, _| vals.iter().find(|k| k.0 == c).map(|k| k.1).unwrap_or(1.0),
+                    None,
+                )
+            };
+            assert_eq!(v(&e), v(&again), "the same value for {src}");
+        }
     }
 
     /// A number beyond f64 became infinity, written "inf" in the canonical form, which then

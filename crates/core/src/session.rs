@@ -46,18 +46,16 @@ impl AppSettings {
             .unwrap_or_default()
     }
 
-    /// Atomic save: write a temporary file, then rename.
+    /// Atomic save (a temporary file flushed to the disk, then renamed): a crash or a full
+    /// disk leaves the previous settings, never a partial file.
     pub fn save(&self) -> Result<()> {
         let path = settings_path()?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_vec_pretty(self)
             .map_err(|e| CoreError::new(ErrorCode::Io, format!("settings: {e}")))?;
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(())
+        crate::api::write_file_atomic(&path, &text)
     }
 }
 
