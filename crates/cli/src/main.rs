@@ -11,6 +11,7 @@ macro_rules! outln {
     }};
 }
 
+mod backup;
 mod format;
 mod spm;
 mod sync;
@@ -162,9 +163,9 @@ enum Cmd {
     Sync(sync::SyncCmd),
     /// Check the database: SQLite integrity and the domain's consistency
     Check,
-    /// Backups
+    /// Backups: create, list, restore, and the backup folder
     #[command(subcommand)]
-    Backup(BackupCmd),
+    Backup(backup::BackupCmd),
 }
 
 #[derive(Subcommand)]
@@ -270,16 +271,6 @@ struct ObjectiveArgs {
     /// Target: CODE=VALUE@PERIOD or CODE:BRANCH=VALUE@PERIOD (repeat)
     #[arg(long = "target")]
     targets: Vec<String>,
-}
-
-#[derive(Subcommand)]
-enum BackupCmd {
-    /// Write a consistent copy of the database (SQLite online backup)
-    Create {
-        /// Output file (default: backups/ beside the database)
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
 }
 
 pub(crate) fn open_existing(db: &Path) -> Result<Store, CoreError> {
@@ -758,20 +749,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 .with_details(r.problems));
             }
         }
-        Cmd::Backup(BackupCmd::Create { output }) => {
-            let store = open_existing(&db)?;
-            let p = api::backup_create(&store, output.as_deref())?;
-            let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-            if json {
-                print_json(&serde_json::json!({"file": p, "bytes": size}))?;
-            } else {
-                outln!(
-                    "Backup written to {} ({} bytes, integrity checked)",
-                    p.display(),
-                    size
-                );
-            }
-        }
+        Cmd::Backup(c) => backup::run(&db, json, c)?,
     }
     Ok(())
 }
@@ -779,9 +757,15 @@ fn run(cli: Cli) -> Result<(), CoreError> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
+    let db = mizani_core::store::resolve_db_path(cli.db.as_deref()).ok();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // A damaged database: name the newest good backup and how to restore it.
+            let e = match &db {
+                Some(db) => mizani_core::backup::with_restore_hint(db, e),
+                None => e,
+            };
             if json {
                 eprintln!("{}", serde_json::json!({"error": e}));
             } else {

@@ -5,10 +5,12 @@
 use crate::error::{CoreError, ErrorCode, Result};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 
-/// Embedded migrations, in order. Append only: released files are never edited.
-const MIGRATIONS: &[&str] = &[
+/// Embedded migrations, in order. Append only: released files are never edited. Schema version
+/// N is the first N of them (tests/fixtures/db/vN.sqlite holds a database of each).
+pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_assessments.sql"),
     include_str!("../migrations/0003_comment_index.sql"),
@@ -58,6 +60,21 @@ pub fn current_user() -> String {
     "unknown".to_string()
 }
 
+/// The first problems SQLite's `integrity_check` / `quick_check` reported, on one line.
+pub fn summarise_check(rows: &[String]) -> String {
+    let lines: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| r.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("***"))
+        .collect();
+    let mut out = lines.iter().take(3).copied().collect::<Vec<_>>().join("; ");
+    if lines.len() > 3 {
+        out.push_str(&format!("; … {} more", lines.len() - 3));
+    }
+    out
+}
+
 pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -67,6 +84,13 @@ pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
     user: String,
+    /// Transactions committed through this store (with `PRAGMA data_version`, which counts
+    /// other connections' commits, it tells whether anything changed since a backup).
+    writes: u64,
+    /// The newest backup this process took of this database, with the change mark it holds.
+    backed_up: RefCell<Option<((i64, u64), PathBuf)>>,
+    /// Inside a batch of changes (a sync-folder round): whether its backup was taken.
+    backup_batch: Cell<Option<bool>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -98,8 +122,33 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<()> {
 }
 
 impl Store {
+    fn new(conn: Connection, path: Option<PathBuf>) -> Store {
+        Store {
+            conn,
+            path,
+            user: current_user(),
+            writes: 0,
+            backed_up: RefCell::new(None),
+            backup_batch: Cell::new(None),
+        }
+    }
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Pages are read only as needed: damage elsewhere in the file surfaces later as
+    /// `database_damaged` (see [`Store::open_checked`]). An existing database is backed up
+    /// before a migration.
     pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with(path, false)
+    }
+
+    /// [`Store::open`], then SQLite's `quick_check` of every page before anything is changed:
+    /// the app opens databases this way, so a damaged file is caught at once (and the newest
+    /// good backup offered) rather than at the first page that cannot be read.
+    pub fn open_checked(path: &Path) -> Result<Store> {
+        Self::open_with(path, true)
+    }
+
+    fn open_with(path: &Path, check: bool) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 CoreError::new(
@@ -117,26 +166,126 @@ impl Store {
                 format!("cannot open {}: {e}", path.display()),
             )
         })?;
-        let mut store = Store {
-            conn,
-            path: Some(path.to_path_buf()),
-            user: current_user(),
-        };
+        let mut store = Store::new(conn, Some(path.to_path_buf()));
         store.check_identity()?;
         configure(&store.conn, false)?;
+        if check {
+            store.quick_check()?;
+        }
+        let version = store.schema_version()?;
+        if version > 0 && version < SCHEMA_VERSION {
+            // The old schema, before anything changes (docs/RELIABILITY.md, Upgrades).
+            crate::backup::before_migration(&store, version)?;
+        }
         store.migrate()?;
         Ok(store)
+    }
+
+    /// `PRAGMA quick_check`: every page is read and its structure checked (not the indexes'
+    /// content); `database_damaged` naming the first problems otherwise.
+    pub fn quick_check(&self) -> Result<()> {
+        let rows: Vec<String> = {
+            let mut stmt = self.conn.prepare("PRAGMA quick_check(10)")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if rows.len() == 1 && rows[0] == "ok" {
+            return Ok(());
+        }
+        Err(CoreError::new(
+            ErrorCode::DatabaseDamaged,
+            format!(
+                "{} is damaged (SQLite's check: {})",
+                self.path
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                summarise_check(&rows)
+            ),
+        ))
+    }
+
+    /// Closes the connection (the last one to close removes the WAL file); on failure the store
+    /// is handed back.
+    #[allow(clippy::result_large_err)]
+    pub fn close(self) -> std::result::Result<(), (Store, CoreError)> {
+        let Store {
+            conn,
+            path,
+            user,
+            writes,
+            backed_up,
+            backup_batch,
+        } = self;
+        conn.close().map_err(|(conn, e)| {
+            (
+                Store {
+                    conn,
+                    path,
+                    user,
+                    writes,
+                    backed_up,
+                    backup_batch,
+                },
+                CoreError::from(e),
+            )
+        })
+    }
+
+    /// What changed since when: (`PRAGMA data_version`, commits through this store).
+    fn change_mark(&self) -> Result<(i64, u64)> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok((v, self.writes))
+    }
+
+    /// Records that `path` is a backup of the current state.
+    pub(crate) fn set_backed_up(&self, path: PathBuf) {
+        if let Ok(m) = self.change_mark() {
+            *self.backed_up.borrow_mut() = Some((m, path));
+        }
+    }
+
+    /// Whether this process took a backup of this database.
+    pub(crate) fn has_backed_up(&self) -> bool {
+        self.backed_up.borrow().is_some()
+    }
+
+    pub(crate) fn backed_up_path(&self) -> Option<PathBuf> {
+        self.backed_up.borrow().as_ref().map(|x| x.1.clone())
+    }
+
+    /// True when the newest backup this process took still exists and nothing changed since.
+    pub(crate) fn backed_up_unchanged(&self) -> Result<bool> {
+        let now = self.change_mark()?;
+        Ok(matches!(&*self.backed_up.borrow(), Some((m, p)) if *m == now && p.exists()))
+    }
+
+    /// Runs `f` as one batch of changes: only the first change that asks for a safety backup
+    /// ([`crate::backup::before_change`]) gets one (a sync-folder round of several packages).
+    pub fn backup_batch<T>(&mut self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let outer = self.backup_batch.replace(Some(false));
+        let out = f(self);
+        self.backup_batch.set(outer);
+        out
+    }
+
+    pub(crate) fn in_backup_batch_done(&self) -> bool {
+        self.backup_batch.get() == Some(true)
+    }
+
+    pub(crate) fn mark_backup_batch_done(&self) {
+        if self.backup_batch.get().is_some() {
+            self.backup_batch.set(Some(true));
+        }
     }
 
     /// A fresh in-memory database (tests, previews).
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
         configure(&conn, true)?;
-        let mut store = Store {
-            conn,
-            path: None,
-            user: current_user(),
-        };
+        let mut store = Store::new(conn, None);
         store.migrate()?;
         Ok(store)
     }
@@ -229,6 +378,7 @@ impl Store {
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
+        self.writes += 1;
         Ok(())
     }
 
@@ -258,6 +408,7 @@ impl Store {
             c.save(&w.tx)?;
         }
         w.tx.commit()?;
+        self.writes += 1;
         Ok(out)
     }
 
@@ -289,10 +440,16 @@ impl Store {
                     format!("the backup failed its integrity check: {ok}"),
                 ));
             }
-            // A backup is a self-contained single file.
+            // A backup is a self-contained single file, on disk before it gets its name.
             out.pragma_update(None, "journal_mode", "DELETE")?;
-            drop(out);
+            out.close().map_err(|(_, e)| CoreError::from(e))?;
+            std::fs::File::open(&tmp).and_then(|f| f.sync_all())?;
             std::fs::rename(&tmp, dest)?;
+            if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Ok(d) = std::fs::File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
             Ok(())
         };
         let r = run();

@@ -5,6 +5,7 @@
 use mizani_core::api::{
     BackupInfo, CheckReport, DataRange, DbInfo, InitRequest, NewObjective, OrgUpdate,
 };
+use mizani_core::backup::{BackupStatus, DamagedDatabase, RestoreReport};
 use mizani_core::boardpack::SpmSection;
 use mizani_core::catalogue::IndicatorDef;
 use mizani_core::dashboard::{Dashboard, IndicatorTile};
@@ -13,7 +14,7 @@ use mizani_core::engine::IndicatorValue;
 use mizani_core::entry::{Completeness, EntryCell, EntryGrid, EntrySaveReport};
 use mizani_core::import::ImportReport;
 use mizani_core::model::{Branch, DataElement, Indicator, Objective, Organisation, Region};
-use mizani_core::session::{AppSettings, AppState};
+use mizani_core::session::{AppSettings, AppState, RestoreOutcome};
 use mizani_core::spm::{
     Action, ActionFilter, ActionPatch, AlignmentInput, AlignmentMatrix, AnswerImportReport,
     AnswerInput, Assessment, AssessmentComparison, AssessmentScore, AssessmentSummary,
@@ -66,6 +67,10 @@ fn export_all(dir: &Path) {
         EntrySaveReport,
         Completeness,
         BackupInfo,
+        BackupStatus,
+        RestoreOutcome,
+        RestoreReport,
+        DamagedDatabase,
         DbInfo,
         DataRange,
         IndicatorTile,
