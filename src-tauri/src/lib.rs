@@ -785,16 +785,31 @@ fn watch_sync_folder(app: AppHandle, session: Arc<Mutex<Session>>) {
 
 /// Backs the open database up every 15 minutes (`MIZANI_BACKUP_INTERVAL_MS`) when something
 /// changed since the last backup, and prunes old backups; tells the window (`backup` event,
-/// or `backup-error`). Skips a round when the session is busy with the user's own work.
+/// or `backup-error`). Skips a round when the session is busy with the user's own work, and
+/// copies the database on a connection of its own, so the user's work never waits for it.
 fn watch_backups(app: AppHandle, session: Arc<Mutex<Session>>) {
     let every = mizani_core::backup::interval_ms();
     let _ = std::thread::Builder::new()
         .name("backups".into())
         .spawn(move || loop {
             std::thread::sleep(std::time::Duration::from_millis(every));
-            let r = match session.try_lock() {
-                Ok(mut g) => g.backup_tick(),
+            // Decide under the session (quick); copy and check without it (seconds for a
+            // large database), then record it.
+            let job = match session.try_lock() {
+                Ok(mut g) => g.backup_prepare(),
                 Err(_) => Ok(None),
+            };
+            let r = match job {
+                Ok(Some(job)) => job
+                    .run()
+                    .inspect(|b| {
+                        if let Ok(mut g) = session.lock() {
+                            g.backup_finish(&job, b);
+                        }
+                    })
+                    .map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
             };
             match r {
                 Ok(Some(b)) => {

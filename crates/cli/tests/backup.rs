@@ -47,7 +47,10 @@ fn create_list_restore_gives_back_the_original() {
     let first = &l["backups"][0];
     assert_eq!(first["kind"], "manual", "listed with its kind: {l}");
     assert_eq!(first["changes_since"], 0, "nothing changed since: {l}");
-    assert!(first["bytes"].as_u64().unwrap_or(0) > 0 && first["created"].as_i64().is_some());
+    assert!(
+        first["bytes"].as_u64().unwrap_or(0) > 0 && first["created"].as_i64().is_some(),
+        "the size and the time are listed: {l}"
+    );
 
     ok(&db, &["branch", "add", "Z01", "--name", "Zinder"]);
     let l = json(&db, &["backup", "list"]);
@@ -329,7 +332,10 @@ fn the_backup_folder_can_be_chosen_and_falls_back_when_unreachable() {
         Some(2),
         "a folder that does not exist is refused"
     );
-    assert!(String::from_utf8_lossy(&e.stderr).contains("is not a folder"));
+    assert!(
+        String::from_utf8_lossy(&e.stderr).contains("is not a folder"),
+        "the reason is given"
+    );
     let f = cli(&["backup", "folder", "--default"]);
     assert!(
         f["configured_folder"].is_null(),
@@ -355,5 +361,33 @@ fn an_old_database_is_backed_up_then_upgraded() {
     assert_eq!(
         l["backups"][0]["schema_version"], 1,
         "the backup keeps the old schema: {l}"
+    );
+}
+
+#[test]
+fn a_restore_is_refused_while_another_program_has_the_database_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo(dir.path());
+    let b = json(&db, &["backup", "create"]);
+    let file = b["file"].as_str().expect("file").to_string();
+    ok(&db, &["branch", "add", "Z01", "--name", "Zinder"]);
+    let before = dump(&db);
+    // Another program (here: this test) holds the database open, as the app would.
+    let other = rusqlite::Connection::open(&db).expect("open");
+    let n: i64 = other
+        .query_row("SELECT count(*) FROM branch", [], |r| r.get(0))
+        .expect("a read keeps it open in WAL mode");
+    assert!(n > 0, "the demo has branches");
+    let err = fails_with(&db, &["backup", "restore", &file, "--yes"], Some(2));
+    assert!(
+        err.contains("another program has") && err.contains("was not changed"),
+        "the restore stops rather than replace a file someone is using: {err}"
+    );
+    drop(other);
+    assert_eq!(dump(&db), before, "the database is unchanged");
+    ok(&db, &["backup", "restore", &file, "--yes"]);
+    assert!(
+        !dump(&db).contains("Zinder"),
+        "once the other program closed it, the restore goes through"
     );
 }

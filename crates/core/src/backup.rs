@@ -567,12 +567,20 @@ fn scan(db: &Path, current: Option<&Connection>) -> Vec<(BackupInfo, Option<Insp
             if let Some((at, kind, seq)) = parse_name_seq(&st, &name) {
                 let p = e.path();
                 if p.is_file() {
-                    out.push((seq, describe(&p, Some(at), kind, current)));
+                    // Backups of one second: in the order they were written.
+                    let written = e
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_nanos())
+                        .unwrap_or(0);
+                    out.push(((seq, written), describe(&p, Some(at), kind, current)));
                 }
             }
         }
     }
-    // Newest first; backups of one second in the order they were taken.
+    // Newest first.
     out.sort_by(|a, b| {
         (b.1 .0.created, b.0, &b.1 .0.path).cmp(&(a.1 .0.created, a.0, &a.1 .0.path))
     });
@@ -625,28 +633,39 @@ pub fn create(store: &Store, kind: BackupKind) -> Result<BackupInfo> {
 
 fn create_named(store: &Store, kind: BackupKind, token: &str) -> Result<BackupInfo> {
     let db = db_path(store)?.to_path_buf();
-    let now = crate::store::now_unix();
-    let (dir, _) = target_folder(&db);
-    let write = |dir: &Path| -> Result<PathBuf> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| io(format!("cannot create {}: {e}", dir.display())))?;
-        let p = new_name(&db, dir, now, token);
-        store.backup_to(&p)?;
-        Ok(p)
-    };
-    let default = default_folder(&db);
-    let path = match write(&dir) {
-        Ok(p) => p,
-        Err(e) if e.code == ErrorCode::Io && dir != default => write(&default)?,
-        Err(e) => return Err(e),
-    };
+    let (path, at) = write_into_folder(&db, token, |dest| store.backup_to(dest))?;
     store.set_backed_up(path.clone());
     if kind != BackupKind::Manual {
         // Pruning never fails a backup that was written.
         let _ = prune(&db);
     }
-    let (info, _) = describe(&path, Some(now), kind, None);
+    let (info, _) = describe(&path, Some(at), kind, None);
     Ok(info)
+}
+
+/// Writes a new backup of `db` with `write` into its backup folder (the default folder when the
+/// chosen one cannot be written); returns its path and time.
+fn write_into_folder(
+    db: &Path,
+    token: &str,
+    write: impl Fn(&Path) -> Result<()>,
+) -> Result<(PathBuf, i64)> {
+    let now = crate::store::now_unix();
+    let (dir, _) = target_folder(db);
+    let into = |dir: &Path| -> Result<PathBuf> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io(format!("cannot create {}: {e}", dir.display())))?;
+        let p = new_name(db, dir, now, token);
+        write(&p)?;
+        Ok(p)
+    };
+    let default = default_folder(db);
+    let path = match into(&dir) {
+        Ok(p) => p,
+        Err(e) if e.code == ErrorCode::Io && dir != default => into(&default)?,
+        Err(e) => return Err(e),
+    };
+    Ok((path, now))
 }
 
 /// The backup Mizani takes before upgrading a database from schema `from` (called by
@@ -706,6 +725,23 @@ pub fn before_change(store: &Store, kind: BackupKind) -> Result<Option<BackupInf
 /// session's writes and other programs' commits, via `PRAGMA data_version`; on the first round
 /// of a session, by comparing the end of the audit trail with the newest backup's).
 pub fn scheduled(store: &Store) -> Result<Option<BackupInfo>> {
+    match scheduled_pending(store)? {
+        Some(_) => create(store, BackupKind::Automatic).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A scheduled backup decided while the database is held ([`scheduled_pending`]) and written
+/// on a connection of its own ([`write_pending`]), so that the app's session is free while the
+/// copy and its integrity check run (seconds for a database of hundreds of megabytes).
+#[derive(Debug, Clone)]
+pub struct Pending {
+    db: PathBuf,
+    mark: (i64, u64),
+}
+
+/// Whether a scheduled backup is due (something changed since the last one).
+pub fn scheduled_pending(store: &Store) -> Result<Option<Pending>> {
     let Some(db) = store.path() else {
         return Ok(None);
     };
@@ -722,7 +758,31 @@ pub fn scheduled(store: &Store) -> Result<Option<BackupInfo>> {
             }
         }
     }
-    create(store, BackupKind::Automatic).map(Some)
+    Ok(Some(Pending {
+        db: db.to_path_buf(),
+        mark: store.change_mark()?,
+    }))
+}
+
+/// Writes a due scheduled backup from a read-only connection of its own (one consistent
+/// snapshot; writers are not held up), then prunes.
+pub fn write_pending(p: &Pending) -> Result<BackupInfo> {
+    let src = open_read_only(&p.db)?;
+    let (path, at) = write_into_folder(&p.db, BackupKind::Automatic.token(), |dest| {
+        crate::store::backup_connection(&src, dest)
+    })?;
+    drop(src);
+    let _ = prune(&p.db);
+    let (info, _) = describe(&path, Some(at), BackupKind::Automatic, None);
+    Ok(info)
+}
+
+/// Records that the backup `info` holds the state the database had when `p` was decided (so
+/// the next round skips when nothing changed since); ignored for another database.
+pub fn record_pending(store: &Store, p: &Pending, info: &BackupInfo) {
+    if store.path() == Some(p.db.as_path()) {
+        store.set_backed_up_at(p.mark, PathBuf::from(&info.path));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -749,7 +809,8 @@ pub struct Candidate {
 /// Days and months are UTC calendar days and months.
 pub fn to_keep(c: &[Candidate], now: i64) -> Vec<bool> {
     let mut order: Vec<usize> = (0..c.len()).collect();
-    order.sort_by(|&a, &b| c[b].at.cmp(&c[a].at).then(b.cmp(&a)));
+    // Newest first; of two in the same second, the one listed first (as `scan` lists them).
+    order.sort_by(|&a, &b| c[b].at.cmp(&c[a].at).then(a.cmp(&b)));
     let mut keep = vec![false; c.len()];
     if let Some(&newest) = order.first() {
         keep[newest] = true;

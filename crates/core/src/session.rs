@@ -10,6 +10,7 @@ use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
@@ -110,6 +111,26 @@ pub struct Session {
     settings: AppSettings,
     open_error: Option<CoreError>,
     damaged: Option<DamagedDatabase>,
+    /// Held (shared) while a scheduled backup copies the database without the session, and
+    /// (exclusively) while a restore replaces the file.
+    files: Arc<RwLock<()>>,
+    /// Counts the databases opened, so a scheduled backup is recorded only for its own.
+    epoch: u64,
+}
+
+/// A scheduled backup to write without holding the session ([`Session::backup_prepare`]).
+pub struct BackupJob {
+    pending: backup::Pending,
+    files: Arc<RwLock<()>>,
+    epoch: u64,
+}
+
+impl BackupJob {
+    /// Copies and checks the database on a connection of its own; a restore waits meanwhile.
+    pub fn run(&self) -> Result<BackupInfo> {
+        let _shared = self.files.read().unwrap_or_else(|p| p.into_inner());
+        backup::write_pending(&self.pending)
+    }
 }
 
 impl Session {
@@ -117,10 +138,8 @@ impl Session {
     pub fn start() -> Session {
         let settings = AppSettings::load();
         let mut s = Session {
-            store: None,
             settings,
-            open_error: None,
-            damaged: None,
+            ..Session::default()
         };
         if let Some(p) = s.settings.last_db.clone() {
             let path = PathBuf::from(&p);
@@ -172,6 +191,7 @@ impl Session {
     fn remember(&mut self, store: Store) -> Result<()> {
         let last = store.path().map(|p| p.display().to_string());
         self.store = Some(store);
+        self.epoch += 1;
         self.open_error = None;
         self.damaged = None;
         self.settings = AppSettings::update(|s| s.last_db = last)?;
@@ -287,8 +307,8 @@ impl Session {
         crate::sync::sync_folder(store, &dir).map(Some)
     }
 
-    /// One round of automatic backup: a backup when something changed since the last one;
-    /// None when nothing changed or no database is open.
+    /// One round of automatic backup, all under the session: a backup when something changed
+    /// since the last one; None when nothing changed or no database is open.
     pub fn backup_tick(&mut self) -> Result<Option<BackupInfo>> {
         match self.store.as_ref() {
             Some(store) => backup::scheduled(store),
@@ -296,8 +316,32 @@ impl Session {
         }
     }
 
+    /// The app's round of automatic backup, first step (quick, under the session): whether one
+    /// is due. Then [`BackupJob::run`] without the session, and [`Session::backup_finish`].
+    pub fn backup_prepare(&mut self) -> Result<Option<BackupJob>> {
+        let Some(store) = self.store.as_ref() else {
+            return Ok(None);
+        };
+        Ok(backup::scheduled_pending(store)?.map(|pending| BackupJob {
+            pending,
+            files: self.files.clone(),
+            epoch: self.epoch,
+        }))
+    }
+
+    /// Records a written scheduled backup (when the same database is still open).
+    pub fn backup_finish(&mut self, job: &BackupJob, info: &BackupInfo) {
+        if job.epoch == self.epoch {
+            if let Some(store) = self.store.as_ref() {
+                backup::record_pending(store, &job.pending, info);
+            }
+        }
+    }
+
     /// Restores a backup over the open database (the current state is backed up first).
     pub fn restore(&mut self, file: &str) -> Result<RestoreOutcome> {
+        let files = self.files.clone();
+        let _exclusive = files.write().unwrap_or_else(|p| p.into_inner());
         let store = self.store.take().ok_or_else(Self::none)?;
         match backup::restore(store, Path::new(file.trim())) {
             Ok((store, report)) => {
@@ -327,6 +371,8 @@ impl Session {
             CoreError::not_found(format!("there is no good backup of {}", d.db_path))
         })?;
         let db = PathBuf::from(&d.db_path);
+        let files = self.files.clone();
+        let _exclusive = files.write().unwrap_or_else(|p| p.into_inner());
         let report = backup::restore_path(&db, Path::new(&b.path))?;
         let store = Store::open_checked(&db)?;
         self.store = None;
@@ -364,6 +410,7 @@ impl Session {
     /// Closes the database (back to the welcome screen).
     pub fn close(&mut self) -> Result<AppState> {
         self.store = None;
+        self.epoch += 1;
         self.damaged = None;
         self.settings = AppSettings::update(|s| s.last_db = None)?;
         self.state()

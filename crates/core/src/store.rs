@@ -233,7 +233,7 @@ impl Store {
     }
 
     /// What changed since when: (`PRAGMA data_version`, commits through this store).
-    fn change_mark(&self) -> Result<(i64, u64)> {
+    pub(crate) fn change_mark(&self) -> Result<(i64, u64)> {
         let v: i64 = self
             .conn
             .query_row("PRAGMA data_version", [], |r| r.get(0))?;
@@ -245,6 +245,11 @@ impl Store {
         if let Ok(m) = self.change_mark() {
             *self.backed_up.borrow_mut() = Some((m, path));
         }
+    }
+
+    /// Records that `path` holds the state the store had at `mark`.
+    pub(crate) fn set_backed_up_at(&self, mark: (i64, u64), path: PathBuf) {
+        *self.backed_up.borrow_mut() = Some((mark, path));
     }
 
     /// Whether this process took a backup of this database.
@@ -414,50 +419,74 @@ impl Store {
 
     /// Online backup (SQLite's backup API; consistent even while others write).
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        if dest.exists() {
-            return Err(CoreError::conflict(format!(
-                "{} already exists; choose another file name",
-                dest.display()
-            )));
-        }
-        let tmp = dest.with_extension("partial");
-        let _ = std::fs::remove_file(&tmp);
-        let run = || -> Result<()> {
-            let mut out = Connection::open(&tmp).map_err(|e| {
-                CoreError::new(
-                    ErrorCode::Io,
-                    format!("cannot write {}: {e}", tmp.display()),
-                )
-            })?;
-            {
-                let b = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
-                b.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
-            }
-            let ok: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-            if ok != "ok" {
-                return Err(CoreError::new(
-                    ErrorCode::DatabaseDamaged,
-                    format!("the backup failed its integrity check: {ok}"),
-                ));
-            }
-            // A backup is a self-contained single file, on disk before it gets its name.
-            out.pragma_update(None, "journal_mode", "DELETE")?;
-            out.close().map_err(|(_, e)| CoreError::from(e))?;
-            std::fs::File::open(&tmp).and_then(|f| f.sync_all())?;
-            std::fs::rename(&tmp, dest)?;
-            if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-                if let Ok(d) = std::fs::File::open(dir) {
-                    let _ = d.sync_all();
+        backup_connection(&self.conn, dest)
+    }
+}
+
+/// Online backup of `src` to `dest` (which must not exist): SQLite's backup API copies every
+/// page in one step, so the copy is one consistent snapshot even while other connections write
+/// (in WAL mode they are not held up); then `integrity_check` of the copy, a single
+/// self-contained file (`journal_mode=DELETE`), `fsync`, and only then its name.
+pub fn backup_connection(src: &Connection, dest: &Path) -> Result<()> {
+    if dest.exists() {
+        return Err(CoreError::conflict(format!(
+            "{} already exists; choose another file name",
+            dest.display()
+        )));
+    }
+    let tmp = dest.with_extension("partial");
+    let _ = std::fs::remove_file(&tmp);
+    let run = || -> Result<()> {
+        let mut out = Connection::open(&tmp).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Io,
+                format!("cannot write {}: {e}", tmp.display()),
+            )
+        })?;
+        {
+            use rusqlite::backup::StepResult;
+            let b = rusqlite::backup::Backup::new(src, &mut out)?;
+            let mut waits = 0;
+            loop {
+                match b.step(-1)? {
+                    StepResult::Done => break,
+                    StepResult::More => {}
+                    _ if waits < 200 => {
+                        waits += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(25));
+                    }
+                    _ => {
+                        return Err(CoreError::new(
+                            ErrorCode::Database,
+                            "the database stayed busy during the backup; try again",
+                        ))
+                    }
                 }
             }
-            Ok(())
-        };
-        let r = run();
-        if r.is_err() {
-            let _ = std::fs::remove_file(&tmp);
         }
-        r
+        let ok: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseDamaged,
+                format!("the backup failed its integrity check: {ok}"),
+            ));
+        }
+        out.pragma_update(None, "journal_mode", "DELETE")?;
+        out.close().map_err(|(_, e)| CoreError::from(e))?;
+        std::fs::File::open(&tmp).and_then(|f| f.sync_all())?;
+        std::fs::rename(&tmp, dest)?;
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    };
+    let r = run();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
+    r
 }
 
 /// A table that the write path knows how to change.

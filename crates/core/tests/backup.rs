@@ -90,7 +90,11 @@ fn backup_then_restore_gives_back_the_original_and_can_be_undone() {
     let (db, mut s) = demo_file(dir.path());
     let original = canonical_dump(s.conn()).expect("dump");
     let b = backup::create(&s, BackupKind::Manual).expect("a manual backup");
-    assert_eq!(b.kind, BackupKind::Manual);
+    assert_eq!(
+        b.kind,
+        BackupKind::Manual,
+        "asked for by the user: a manual backup"
+    );
     assert!(
         b.readable && b.bytes > 0,
         "the backup is a readable file: {b:?}"
@@ -395,7 +399,8 @@ fn retention_over_a_simulated_year_keeps_what_a_careful_user_would() {
             .iter()
             .filter(|x| x.kind == BackupKind::Manual)
             .count(),
-        2
+        2,
+        "manual backups stay however old"
     );
 }
 
@@ -496,7 +501,11 @@ fn scheduled_backups_happen_only_when_something_changed() {
     let first = backup::scheduled(&s)
         .expect("tick")
         .expect("no backup yet: one is taken");
-    assert_eq!(first.kind, BackupKind::Automatic);
+    assert_eq!(
+        first.kind,
+        BackupKind::Automatic,
+        "the timer's backups are automatic ones"
+    );
     assert!(first.path.ends_with("-auto.sqlite"), "{}", first.path);
     assert!(
         backup::scheduled(&s).expect("tick").is_none(),
@@ -527,7 +536,10 @@ fn scheduled_backups_happen_only_when_something_changed() {
     let third = backup::scheduled(&s)
         .expect("tick")
         .expect("another connection's commit is seen (PRAGMA data_version)");
-    assert!(dump_of(Path::new(&third.path)).contains("Changed from outside"));
+    assert!(
+        dump_of(Path::new(&third.path)).contains("Changed from outside"),
+        "the backup holds the other program's change"
+    );
     assert_eq!(
         files(&folder, "auto").len(),
         3,
@@ -549,12 +561,60 @@ fn scheduled_backups_happen_only_when_something_changed() {
         "nothing changed since the newest: {:?}",
         st.backups[0]
     );
-    assert!(st.unreachable.is_none() && st.folder.ends_with("backups"));
+    assert!(
+        st.unreachable.is_none() && st.folder.ends_with("backups"),
+        "no folder was chosen: backups/ beside the database, reachable: {st:?}"
+    );
 
     let mem = Store::open_in_memory().expect("memory");
     assert!(
         backup::scheduled(&mem).expect("tick").is_none(),
         "an in-memory database is never backed up"
+    );
+}
+
+#[test]
+fn the_apps_scheduled_backup_copies_on_its_own_connection_while_the_database_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_db, mut s) = demo_file(dir.path());
+    let p = backup::scheduled_pending(&s)
+        .expect("decide")
+        .expect("no backup yet: one is due");
+    // The user keeps working while the copy runs (the app does not hold the session for it).
+    let writer = std::thread::spawn(move || {
+        for i in 0..40 {
+            api::branch_add(&mut s, &format!("W{i:02}"), &format!("Written {i}"), None)
+                .expect("a write during the backup");
+        }
+        s
+    });
+    let info = backup::write_pending(&p).expect("the copy on its own connection");
+    let s = writer.join().expect("the writer finished");
+    assert_eq!(
+        info.kind,
+        BackupKind::Automatic,
+        "a scheduled backup is automatic"
+    );
+    backup::verify(Path::new(&info.path)).expect("the copy passes the integrity check");
+    let copy = read_only(Path::new(&info.path));
+    let branches: i64 = copy
+        .query_row("SELECT count(*) FROM branch", [], |r| r.get(0))
+        .expect("count");
+    let batches: i64 = copy
+        .query_row(
+            "SELECT count(*) FROM audit_batch WHERE action = 'add branch'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(
+        branches, batches,
+        "the copy is one consistent snapshot: every branch it holds (the demo's and those written during the copy) comes with its audit batch"
+    );
+    backup::record_pending(&s, &p, &info);
+    assert!(
+        backup::scheduled_pending(&s).expect("decide").is_some(),
+        "the writes made during the copy make the next round due (the mark was taken before it)"
     );
 }
 
@@ -573,7 +633,11 @@ fn an_import_is_preceded_by_a_backup_of_the_state_before_it() {
     );
     let e = import_csv_bytes(&mut s, "bad.csv", &csv("N01,2026-09,nope,1\n"), false)
         .expect_err("a rejected file");
-    assert_eq!(e.code, ErrorCode::ImportRejected);
+    assert_eq!(
+        e.code,
+        ErrorCode::ImportRejected,
+        "an unknown element rejects the file"
+    );
     assert!(
         files(&folder, "before-import").is_empty(),
         "a rejected import changes nothing: no backup"
@@ -834,7 +898,10 @@ fn a_damaged_database_is_detected_and_the_newest_good_backup_offered_and_restore
         good_dump,
         "it is the backup's data"
     );
-    assert!(api::check(&s).expect("check").ok);
+    assert!(
+        api::check(&s).expect("check").ok,
+        "the restored database passes the check"
+    );
 
     // No good backup at all: said so.
     let lone = dir.path().join("lone").join("lone.sqlite");
