@@ -5,6 +5,7 @@
 use mizani_core::api::{
     self, BackupInfo, CheckReport, DataRange, DbInfo, InitRequest, NewObjective, OrgUpdate,
 };
+use mizani_core::backup::BackupStatus;
 use mizani_core::catalogue::IndicatorDef;
 use mizani_core::dashboard::{self as dash, Dashboard, IndicatorTile};
 use mizani_core::engine::{IndicatorValue, Scope};
@@ -17,7 +18,7 @@ use mizani_core::model::{
     Branch, DataElement, Indicator, Language, Objective, Organisation, Region,
 };
 use mizani_core::period::Period;
-use mizani_core::session::{AppState, Session};
+use mizani_core::session::{AppState, RestoreOutcome, Session};
 use mizani_core::store::Store;
 use mizani_core::{repo, spm, sync, CoreError, ErrorCode};
 use mizani_report::{ReportInfo, Sections};
@@ -470,6 +471,35 @@ async fn backups_list(s: State<'_, AppSession>) -> R<Vec<BackupInfo>> {
 }
 
 #[tauri::command]
+async fn backup_status(s: State<'_, AppSession>) -> R<BackupStatus> {
+    with(&s, |x| x.backup_status()).await
+}
+
+#[tauri::command]
+async fn backup_folder_set(s: State<'_, AppSession>, folder: Option<String>) -> R<BackupStatus> {
+    with(&s, move |x| x.set_backup_folder(folder.as_deref())).await
+}
+
+#[tauri::command]
+async fn backup_restore(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    path: String,
+) -> R<RestoreOutcome> {
+    job(&app, &s, "restore", move |x| x.restore(&path)).await
+}
+
+#[tauri::command]
+async fn app_restore_damaged(app: AppHandle, s: State<'_, AppSession>) -> R<RestoreOutcome> {
+    job(&app, &s, "restore", |x| x.restore_damaged()).await
+}
+
+#[tauri::command]
+async fn app_dismiss_damaged(s: State<'_, AppSession>) -> R<AppState> {
+    with(&s, |x| x.dismiss_damaged()).await
+}
+
+#[tauri::command]
 async fn db_info(s: State<'_, AppSession>) -> R<DbInfo> {
     with(&s, |x| api::db_info(x.store()?)).await
 }
@@ -807,6 +837,46 @@ fn watch_sync_folder(app: AppHandle, session: Arc<Mutex<Session>>) {
         });
 }
 
+/// Backs the open database up every 15 minutes (`MIZANI_BACKUP_INTERVAL_MS`) when something
+/// changed since the last backup, and prunes old backups; tells the window (`backup` event,
+/// or `backup-error`). Skips a round when the session is busy with the user's own work, and
+/// copies the database on a connection of its own, so the user's work never waits for it.
+fn watch_backups(app: AppHandle, session: Arc<Mutex<Session>>) {
+    let every = mizani_core::backup::interval_ms();
+    let _ = std::thread::Builder::new()
+        .name("backups".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(every));
+            // Decide under the session (quick); copy and check without it (seconds for a
+            // large database), then record it.
+            let job = match session.try_lock() {
+                Ok(mut g) => g.backup_prepare(),
+                Err(_) => Ok(None),
+            };
+            let r = match job {
+                Ok(Some(job)) => job
+                    .run()
+                    .inspect(|b| {
+                        if let Ok(mut g) = session.lock() {
+                            g.backup_finish(&job, b);
+                        }
+                    })
+                    .map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match r {
+                Ok(Some(b)) => {
+                    let _ = app.emit("backup", &b);
+                }
+                Err(e) => {
+                    let _ = app.emit("backup-error", &e);
+                }
+                Ok(None) => {}
+            }
+        });
+}
+
 /// Starts the desktop app.
 pub fn run() {
     mizani_core::store::handle_file_size_signal();
@@ -814,7 +884,8 @@ pub fn run() {
     let session = AppSession(shared.clone());
     let result = tauri::Builder::default()
         .setup(move |app| {
-            watch_sync_folder(app.handle().clone(), shared);
+            watch_sync_folder(app.handle().clone(), shared.clone());
+            watch_backups(app.handle().clone(), shared);
             Ok(())
         })
         .plugin(tauri_plugin_dialog::init())
@@ -858,6 +929,11 @@ pub fn run() {
             backup_create,
             report_create,
             backups_list,
+            backup_status,
+            backup_folder_set,
+            backup_restore,
+            app_restore_damaged,
+            app_dismiss_damaged,
             db_info,
             db_check,
             spm_overview,

@@ -11,6 +11,7 @@ macro_rules! outln {
     }};
 }
 
+mod backup;
 mod export;
 mod format;
 mod spm;
@@ -187,9 +188,9 @@ enum Cmd {
     },
     /// Check the database: SQLite integrity and the domain's consistency
     Check,
-    /// Backups
+    /// Backups: create, list, restore, and the backup folder
     #[command(subcommand)]
-    Backup(BackupCmd),
+    Backup(backup::BackupCmd),
 }
 
 #[derive(Subcommand)]
@@ -307,16 +308,6 @@ enum PassphraseCmd {
     },
 }
 
-#[derive(Subcommand)]
-enum BackupCmd {
-    /// Write a consistent copy of the database (SQLite online backup)
-    Create {
-        /// Output file (default: backups/ beside the database)
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
-}
-
 /// The passphrase for an encrypted database: `--passphrase-file`, else $MIZANI_PASSPHRASE.
 static PASSPHRASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
@@ -353,6 +344,22 @@ fn new_passphrase(file: Option<&Path>) -> Result<String, CoreError> {
         ));
     }
     Ok(a)
+}
+
+/// The passphrase given for an encrypted database, or asked on the terminal when `db` looks
+/// encrypted and none was given (for jobs that read the database without opening it, such as
+/// a restore over a damaged one).
+pub(crate) fn passphrase_for(db: &Path) -> Result<Option<String>, CoreError> {
+    use std::io::IsTerminal as _;
+    if let Some(p) = PASSPHRASE.get().cloned().flatten() {
+        return Ok(Some(p));
+    }
+    if mizani_core::store::looks_encrypted(db) && std::io::stdin().is_terminal() {
+        let p = rpassword::prompt_password(format!("Passphrase for {}: ", db.display()))
+            .map_err(|e| CoreError::new(ErrorCode::Io, e.to_string()))?;
+        return Ok(Some(p));
+    }
+    Ok(None)
 }
 
 pub(crate) fn open_existing(db: &Path) -> Result<Store, CoreError> {
@@ -924,20 +931,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 .with_details(r.problems));
             }
         }
-        Cmd::Backup(BackupCmd::Create { output }) => {
-            let store = open_existing(&db)?;
-            let p = api::backup_create(&store, output.as_deref())?;
-            let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-            if json {
-                print_json(&serde_json::json!({"file": p, "bytes": size}))?;
-            } else {
-                outln!(
-                    "Backup written to {} ({} bytes, integrity checked)",
-                    p.display(),
-                    size
-                );
-            }
-        }
+        Cmd::Backup(c) => backup::run(&db, json, c)?,
     }
     Ok(())
 }
@@ -946,9 +940,19 @@ fn main() -> ExitCode {
     mizani_core::store::handle_file_size_signal();
     let cli = Cli::parse();
     let json = cli.json;
+    let db = mizani_core::store::resolve_db_path(cli.db.as_deref()).ok();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // A damaged database: name the newest good backup and how to restore it.
+            let e = match &db {
+                Some(db) => mizani_core::backup::with_restore_hint(
+                    db,
+                    e,
+                    PASSPHRASE.get().cloned().flatten().as_deref(),
+                ),
+                None => e,
+            };
             if json {
                 eprintln!("{}", serde_json::json!({"error": e}));
             } else {

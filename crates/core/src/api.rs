@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
+pub use crate::backup::BackupInfo;
 pub use crate::dashboard::{dashboard, Dashboard};
 pub use crate::import::{import_csv_file, ImportReport};
 
@@ -668,36 +669,17 @@ pub fn check(store: &Store) -> Result<CheckReport> {
     })
 }
 
-/// Online backup to `out`, or to `<database folder>/backups/mizani-<time>.sqlite`.
+/// Online backup to `out`, or a manual backup into the database's backup folder
+/// (`<database folder>/backups/<name>-<time>-manual.sqlite` unless another folder was chosen).
 pub fn backup_create(store: &Store, out: Option<&Path>) -> Result<PathBuf> {
-    let dest = match out {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let db = store.path().ok_or_else(|| {
-                CoreError::new(
-                    ErrorCode::InvalidInput,
-                    "an in-memory database needs an output file",
-                )
-            })?;
-            let dir = db.parent().unwrap_or(Path::new(".")).join("backups");
-            std::fs::create_dir_all(&dir).map_err(|e| {
-                CoreError::new(
-                    ErrorCode::Io,
-                    format!("cannot create {}: {e}", dir.display()),
-                )
-            })?;
-            let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-            let mut p = dir.join(format!("mizani-{stamp}.sqlite"));
-            let mut n = 1;
-            while p.exists() {
-                p = dir.join(format!("mizani-{stamp}-{n}.sqlite"));
-                n += 1;
-            }
-            p
+    match out {
+        Some(p) => {
+            store.backup_to(p)?;
+            Ok(p.to_path_buf())
         }
-    };
-    store.backup_to(&dest)?;
-    Ok(dest)
+        None => crate::backup::create(store, crate::backup::BackupKind::Manual)
+            .map(|b| PathBuf::from(b.path)),
+    }
 }
 
 /// Where the app writes a report by default:
@@ -936,44 +918,13 @@ pub fn export_indicators_csv(
     Ok(text.len() as u64)
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct BackupInfo {
-    pub path: String,
-    pub bytes: u64,
-    /// Unix seconds.
-    pub modified: i64,
-}
-
-/// The backups beside the database, newest first.
+/// The backups of the database (in its backup folders), newest first, with the changes made
+/// since each.
 pub fn backups_list(store: &Store) -> Result<Vec<BackupInfo>> {
-    let Some(db) = store.path() else {
-        return Ok(Vec::new());
-    };
-    let dir = db.parent().unwrap_or(Path::new(".")).join("backups");
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(&dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.extension().and_then(|x| x.to_str()) != Some("sqlite") {
-                continue;
-            }
-            if let Ok(m) = e.metadata() {
-                let modified = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| d.as_secs() as i64)
-                    .unwrap_or(0);
-                out.push(BackupInfo {
-                    path: p.display().to_string(),
-                    bytes: m.len(),
-                    modified,
-                });
-            }
-        }
-    }
-    out.sort_by(|a, b| b.modified.cmp(&a.modified).then(b.path.cmp(&a.path)));
-    Ok(out)
+    Ok(match store.path() {
+        Some(db) => crate::backup::list(db, Some(store.conn()), store.key()),
+        None => Vec::new(),
+    })
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -1051,11 +1002,23 @@ pub struct EncryptionReport {
     pub removed_backups: Vec<String>,
 }
 
-/// Encrypts the database with `passphrase` (or changes its passphrase), then writes a fresh
-/// encrypted backup and removes the unencrypted backups beside the database. There is no back
-/// door: a forgotten passphrase means the data (and its encrypted backups) cannot be read.
+/// Encrypts the database with `passphrase` (or changes its passphrase), then re-keys the
+/// backups the old passphrase opened (so that one passphrase opens them all and the old one
+/// none), writes a fresh encrypted backup and removes the unencrypted backups of the
+/// database. There is no back door: a forgotten passphrase means the data (and its encrypted
+/// backups) cannot be read.
 pub fn encrypt_database(store: &mut Store, passphrase: &str) -> Result<EncryptionReport> {
+    let old = store.key().map(str::to_string);
+    let before = backups_list(store)?;
     store.rekey(Some(passphrase))?;
+    if old.is_some() {
+        for b in before.iter().filter(|b| b.readable) {
+            let p = Path::new(&b.path);
+            if crate::store::looks_encrypted(p) {
+                crate::store::rekey_file(p, old.as_deref(), Some(passphrase))?;
+            }
+        }
+    }
     let backup = backup_create(store, None)?;
     let mut removed = Vec::new();
     for b in backups_list(store)? {
@@ -1071,10 +1034,18 @@ pub fn encrypt_database(store: &mut Store, passphrase: &str) -> Result<Encryptio
     })
 }
 
-/// Removes the encryption (the database becomes readable without a passphrase); the encrypted
-/// backups stay encrypted.
+/// Removes the encryption (the database becomes readable without a passphrase); its backups
+/// that the passphrase opened are written out plain too, so that they stay usable.
 pub fn decrypt_database(store: &mut Store) -> Result<EncryptionReport> {
+    let old = store.key().map(str::to_string);
+    let before = backups_list(store)?;
     store.rekey(None)?;
+    for b in before.iter().filter(|b| b.readable) {
+        let p = Path::new(&b.path);
+        if crate::store::looks_encrypted(p) {
+            crate::store::rekey_file(p, old.as_deref(), None)?;
+        }
+    }
     let backup = backup_create(store, None)?;
     Ok(EncryptionReport {
         encrypted: false,

@@ -354,6 +354,7 @@ pub fn import_csv_bytes(
     let (inserted, updated, unchanged) = if dry_run {
         preview(store, &rows)?
     } else {
+        crate::backup::before_change(store, crate::backup::BackupKind::BeforeImport)?;
         write_rows(store, &format!("import {name}"), &rows)?
     };
     Ok(ImportReport {

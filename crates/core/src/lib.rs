@@ -2,6 +2,7 @@
 //! engine and the API that the CLI and the desktop shell both call. No Tauri here.
 
 pub mod api;
+pub mod backup;
 pub mod boardpack;
 pub mod catalogue;
 pub mod dashboard;

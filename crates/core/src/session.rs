@@ -3,11 +3,14 @@
 //! holds one `Session` and its commands are one-line calls into it and into `api`.
 
 use crate::api::{self, InitRequest};
+use crate::backup::{self, BackupInfo, DamagedDatabase, RestoreReport};
 use crate::error::{CoreError, ErrorCode, Result};
 use crate::model::{Language, Organisation};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
@@ -16,6 +19,11 @@ pub struct AppSettings {
     pub last_db: Option<String>,
     /// Interface language chosen by the user (else the institution's).
     pub ui_language: Option<Language>,
+    /// Backup folder chosen per database (database path → folder). Kept on this computer, not
+    /// in the database: a USB stick or synced folder has a different path on every computer,
+    /// and a database copied elsewhere then backs up beside itself.
+    #[serde(default)]
+    pub backup_dirs: BTreeMap<String, String>,
 }
 
 fn project_dirs() -> Result<directories::ProjectDirs> {
@@ -44,6 +52,15 @@ impl AppSettings {
             .and_then(|p| std::fs::read(p).ok())
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
+    }
+
+    /// Reads the settings, changes them with `f` and saves them (so that two writers, such as
+    /// the app and `mizani backup folder`, do not undo each other's settings).
+    pub fn update(f: impl FnOnce(&mut AppSettings)) -> Result<AppSettings> {
+        let mut s = AppSettings::load();
+        f(&mut s);
+        s.save()?;
+        Ok(s)
     }
 
     /// Atomic save (a temporary file flushed to the disk, then renamed): a crash or a full
@@ -78,6 +95,16 @@ pub struct AppState {
     pub encrypted: bool,
     /// The last database, encrypted, waiting for its passphrase (shown on the welcome screen).
     pub locked_db: Option<String>,
+    /// A database that could not be opened because it is damaged, with the backup that can
+    /// replace it (the window offers the restore).
+    pub damaged: Option<DamagedDatabase>,
+}
+
+/// The state after a restore, and what the restore did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RestoreOutcome {
+    pub state: AppState,
+    pub report: RestoreReport,
 }
 
 #[derive(Default)]
@@ -85,6 +112,29 @@ pub struct Session {
     store: Option<Store>,
     settings: AppSettings,
     open_error: Option<CoreError>,
+    damaged: Option<DamagedDatabase>,
+    /// The passphrase the damaged database was opened with (to read its encrypted backups).
+    damaged_key: Option<String>,
+    /// Held (shared) while a scheduled backup copies the database without the session, and
+    /// (exclusively) while a restore replaces the file.
+    files: Arc<RwLock<()>>,
+    /// Counts the databases opened, so a scheduled backup is recorded only for its own.
+    epoch: u64,
+}
+
+/// A scheduled backup to write without holding the session ([`Session::backup_prepare`]).
+pub struct BackupJob {
+    pending: backup::Pending,
+    files: Arc<RwLock<()>>,
+    epoch: u64,
+}
+
+impl BackupJob {
+    /// Copies and checks the database on a connection of its own; a restore waits meanwhile.
+    pub fn run(&self) -> Result<BackupInfo> {
+        let _shared = self.files.read().unwrap_or_else(|p| p.into_inner());
+        backup::write_pending(&self.pending)
+    }
 }
 
 impl Session {
@@ -92,16 +142,20 @@ impl Session {
     pub fn start() -> Session {
         let settings = AppSettings::load();
         let mut s = Session {
-            store: None,
             settings,
-            open_error: None,
+            ..Session::default()
         };
         if let Some(p) = s.settings.last_db.clone() {
             let path = PathBuf::from(&p);
             if path.exists() {
-                match Store::open(&path) {
+                match Store::open_checked(&path, None) {
                     Ok(st) => s.store = Some(st),
-                    Err(e) => s.open_error = Some(e),
+                    Err(e) => {
+                        if e.code == ErrorCode::DatabaseDamaged {
+                            s.damaged = Some(backup::damaged(&path, &e, None));
+                        }
+                        s.open_error = Some(e);
+                    }
                 }
             }
         }
@@ -141,14 +195,33 @@ impl Session {
                 }
                 _ => None,
             },
+            damaged: self.damaged.clone(),
         })
     }
 
     fn remember(&mut self, store: Store) -> Result<()> {
-        self.settings.last_db = store.path().map(|p| p.display().to_string());
+        let last = store.path().map(|p| p.display().to_string());
         self.store = Some(store);
+        self.epoch += 1;
         self.open_error = None;
-        self.settings.save()
+        self.damaged = None;
+        self.damaged_key = None;
+        self.settings = AppSettings::update(|s| s.last_db = last)?;
+        Ok(())
+    }
+
+    /// Opens `path` checking its pages; a damaged file is kept aside in `damaged` (with the
+    /// backup that can replace it) and the current database stays open.
+    fn open_file(&mut self, path: &Path, key: Option<&str>) -> Result<Option<Store>> {
+        match Store::open_checked(path, key) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.code == ErrorCode::DatabaseDamaged => {
+                self.damaged = Some(backup::damaged(path, &e, key));
+                self.damaged_key = key.map(str::to_string);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Creates a new institution in `path` (default: the standard database), which must not
@@ -168,7 +241,9 @@ impl Session {
     /// Opens the demo institution (created on first use).
     pub fn open_demo(&mut self) -> Result<AppState> {
         let path = demo_db_path()?;
-        let mut store = Store::open(&path)?;
+        let Some(mut store) = self.open_file(&path, None)? else {
+            return self.state();
+        };
         if !crate::repo::is_initialised(store.conn())? {
             crate::demo::load_demo(&mut store)?;
         }
@@ -203,7 +278,9 @@ impl Session {
                 p.display()
             )));
         }
-        let store = Store::open_with_key(p, passphrase)?;
+        let Some(store) = self.open_file(p, passphrase)? else {
+            return self.state();
+        };
         if !crate::repo::is_initialised(store.conn())? {
             return Err(CoreError::new(
                 ErrorCode::NotInitialised,
@@ -261,17 +338,119 @@ impl Session {
         crate::sync::sync_folder(store, &dir).map(Some)
     }
 
+    /// One round of automatic backup, all under the session: a backup when something changed
+    /// since the last one; None when nothing changed or no database is open.
+    pub fn backup_tick(&mut self) -> Result<Option<BackupInfo>> {
+        match self.store.as_ref() {
+            Some(store) => backup::scheduled(store),
+            None => Ok(None),
+        }
+    }
+
+    /// The app's round of automatic backup, first step (quick, under the session): whether one
+    /// is due. Then [`BackupJob::run`] without the session, and [`Session::backup_finish`].
+    pub fn backup_prepare(&mut self) -> Result<Option<BackupJob>> {
+        let Some(store) = self.store.as_ref() else {
+            return Ok(None);
+        };
+        Ok(backup::scheduled_pending(store)?.map(|pending| BackupJob {
+            pending,
+            files: self.files.clone(),
+            epoch: self.epoch,
+        }))
+    }
+
+    /// Records a written scheduled backup (when the same database is still open).
+    pub fn backup_finish(&mut self, job: &BackupJob, info: &BackupInfo) {
+        if job.epoch == self.epoch {
+            if let Some(store) = self.store.as_ref() {
+                backup::record_pending(store, &job.pending, info);
+            }
+        }
+    }
+
+    /// Restores a backup over the open database (the current state is backed up first).
+    pub fn restore(&mut self, file: &str) -> Result<RestoreOutcome> {
+        let files = self.files.clone();
+        let _exclusive = files.write().unwrap_or_else(|p| p.into_inner());
+        let store = self.store.take().ok_or_else(Self::none)?;
+        match backup::restore(store, Path::new(file.trim())) {
+            Ok((store, report)) => {
+                self.remember(store)?;
+                Ok(RestoreOutcome {
+                    state: self.state()?,
+                    report,
+                })
+            }
+            Err((back, e)) => {
+                if back.is_none() {
+                    self.open_error = Some(e.clone());
+                }
+                self.store = back;
+                Err(e)
+            }
+        }
+    }
+
+    /// Replaces the damaged database with its newest good backup and opens it.
+    pub fn restore_damaged(&mut self) -> Result<RestoreOutcome> {
+        let d = self
+            .damaged
+            .clone()
+            .ok_or_else(|| CoreError::not_found("no damaged database is waiting for a restore"))?;
+        let b = d.backup.as_ref().ok_or_else(|| {
+            CoreError::not_found(format!("there is no good backup of {}", d.db_path))
+        })?;
+        let db = PathBuf::from(&d.db_path);
+        let files = self.files.clone();
+        let _exclusive = files.write().unwrap_or_else(|p| p.into_inner());
+        let key = self.damaged_key.clone();
+        let report = backup::restore_path(&db, Path::new(&b.path), key.as_deref())?;
+        let store = Store::open_checked(&db, key.as_deref())?;
+        self.store = None;
+        self.remember(store)?;
+        Ok(RestoreOutcome {
+            state: self.state()?,
+            report,
+        })
+    }
+
+    /// Leaves the damaged database as it is (back to the open database or the welcome screen).
+    pub fn dismiss_damaged(&mut self) -> Result<AppState> {
+        self.damaged = None;
+        self.damaged_key = None;
+        self.state()
+    }
+
+    /// Where backups go and which exist.
+    pub fn backup_status(&self) -> Result<backup::BackupStatus> {
+        backup::status(self.store()?)
+    }
+
+    /// Chooses (None: resets) the backup folder of the open database.
+    pub fn set_backup_folder(&mut self, folder: Option<&str>) -> Result<backup::BackupStatus> {
+        let db = self
+            .store()?
+            .path()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| CoreError::invalid("an in-memory database has no backups"))?;
+        let folder = folder.map(str::trim).filter(|f| !f.is_empty());
+        backup::set_folder(&db, folder.map(Path::new))?;
+        self.settings = AppSettings::load();
+        self.backup_status()
+    }
+
     /// Closes the database (back to the welcome screen).
     pub fn close(&mut self) -> Result<AppState> {
         self.store = None;
-        self.settings.last_db = None;
-        self.settings.save()?;
+        self.epoch += 1;
+        self.damaged = None;
+        self.settings = AppSettings::update(|s| s.last_db = None)?;
         self.state()
     }
 
     pub fn set_language(&mut self, lang: Language) -> Result<AppState> {
-        self.settings.ui_language = Some(lang);
-        self.settings.save()?;
+        self.settings = AppSettings::update(|s| s.ui_language = Some(lang))?;
         self.state()
     }
 

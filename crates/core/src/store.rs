@@ -5,10 +5,12 @@
 use crate::error::{CoreError, ErrorCode, Result, StorageFault};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 
-/// Embedded migrations, in order. Append only: released files are never edited.
-const MIGRATIONS: &[&str] = &[
+/// Embedded migrations, in order. Append only: released files are never edited. Schema version
+/// N is the first N of them (tests/fixtures/db/vN.sqlite holds a database of each).
+pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_assessments.sql"),
     include_str!("../migrations/0003_comment_index.sql"),
@@ -58,6 +60,21 @@ pub fn current_user() -> String {
     "unknown".to_string()
 }
 
+/// The first problems SQLite's `integrity_check` / `quick_check` reported, on one line.
+pub fn summarise_check(rows: &[String]) -> String {
+    let lines: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| r.lines())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("***"))
+        .collect();
+    let mut out = lines.iter().take(3).copied().collect::<Vec<_>>().join("; ");
+    if lines.len() > 3 {
+        out.push_str(&format!("; … {} more", lines.len() - 3));
+    }
+    out
+}
+
 pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -81,6 +98,13 @@ pub struct Store {
     user: String,
     /// The passphrase of an encrypted database (SQLCipher), kept to encrypt its backups alike.
     key: Option<String>,
+    /// Transactions committed through this store (with `PRAGMA data_version`, which counts
+    /// other connections' commits, it tells whether anything changed since a backup).
+    writes: u64,
+    /// The newest backup this process took of this database, with the change mark it holds.
+    backed_up: RefCell<Option<((i64, u64), PathBuf)>>,
+    /// Inside a batch of changes (a sync-folder round): whether its backup was taken.
+    backup_batch: Cell<Option<bool>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -113,15 +137,52 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<()> {
     Ok(())
 }
 
+/// Initialises SQLite (and SQLCipher) once per process before any connection is opened.
+/// SQLCipher registers its `sqlcipher_export` function for new connections only at the end of
+/// its first initialisation, outside its lock: a connection another thread opened meanwhile
+/// would lack it (and re-keying on it fail). Every connection Mizani opens comes after this.
+pub(crate) fn sqlite_ready() {
+    static READY: std::sync::Once = std::sync::Once::new();
+    READY.call_once(|| {
+        let _ = Connection::open_in_memory();
+    });
+}
+
 impl Store {
+    fn new(conn: Connection, path: Option<PathBuf>, key: Option<String>) -> Store {
+        Store {
+            conn,
+            path,
+            user: current_user(),
+            key,
+            writes: 0,
+            backed_up: RefCell::new(None),
+            backup_batch: Cell::new(None),
+        }
+    }
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    /// An encrypted database needs [`Store::open_with_key`].
+    /// An encrypted database needs [`Store::open_with_key`]. Pages are read only as needed:
+    /// damage elsewhere in the file surfaces later as `database_damaged` (see
+    /// [`Store::open_checked`]). An existing database is backed up before a migration.
     pub fn open(path: &Path) -> Result<Store> {
-        Store::open_with_key(path, None)
+        Store::open_with(path, None, false)
     }
 
     /// Opens the database at `path` with its passphrase when it is encrypted (SQLCipher).
     pub fn open_with_key(path: &Path, key: Option<&str>) -> Result<Store> {
+        Store::open_with(path, key, false)
+    }
+
+    /// [`Store::open_with_key`], then SQLite's `quick_check` of every page before anything is
+    /// changed: the app opens databases this way, so a damaged file is caught at once (and the
+    /// newest good backup offered) rather than at the first page that cannot be read.
+    pub fn open_checked(path: &Path, key: Option<&str>) -> Result<Store> {
+        Store::open_with(path, key, true)
+    }
+
+    fn open_with(path: &Path, key: Option<&str>, check: bool) -> Result<Store> {
+        sqlite_ready();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 CoreError::new(
@@ -179,31 +240,137 @@ impl Store {
                 _ => storage_error(Some(path), CoreError::from(e), true),
             });
         }
-        let mut store = Store {
-            conn,
-            path: Some(path.to_path_buf()),
-            user: current_user(),
-            key: key.map(str::to_string),
-        };
+        let mut store = Store::new(conn, Some(path.to_path_buf()), key.map(str::to_string));
         let ready = (|| {
             store.check_identity()?;
             configure(&store.conn, false)?;
+            if check {
+                store.quick_check()?;
+            }
+            let version = store.schema_version()?;
+            if version > 0 && version < SCHEMA_VERSION {
+                // The old schema, before anything changes (docs/RELIABILITY.md, Upgrades).
+                crate::backup::before_migration(&store, version)?;
+            }
             store.migrate()
         })();
         ready.map_err(|e| storage_error(Some(path), e, true))?;
         Ok(store)
     }
 
+    /// `PRAGMA quick_check`: every page is read and its structure checked (not the indexes'
+    /// content); `database_damaged` naming the first problems otherwise.
+    pub fn quick_check(&self) -> Result<()> {
+        let rows: Vec<String> = {
+            let mut stmt = self.conn.prepare("PRAGMA quick_check(10)")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if rows.len() == 1 && rows[0] == "ok" {
+            return Ok(());
+        }
+        Err(CoreError::new(
+            ErrorCode::DatabaseDamaged,
+            format!(
+                "{} is damaged (SQLite's check: {})",
+                self.path
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                summarise_check(&rows)
+            ),
+        ))
+    }
+
+    /// Closes the connection (the last one to close removes the WAL file); on failure the store
+    /// is handed back.
+    #[allow(clippy::result_large_err)]
+    pub fn close(self) -> std::result::Result<(), (Store, CoreError)> {
+        let Store {
+            conn,
+            path,
+            user,
+            key,
+            writes,
+            backed_up,
+            backup_batch,
+        } = self;
+        conn.close().map_err(|(conn, e)| {
+            (
+                Store {
+                    conn,
+                    path,
+                    user,
+                    key,
+                    writes,
+                    backed_up,
+                    backup_batch,
+                },
+                CoreError::from(e),
+            )
+        })
+    }
+
+    /// What changed since when: (`PRAGMA data_version`, commits through this store).
+    pub(crate) fn change_mark(&self) -> Result<(i64, u64)> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok((v, self.writes))
+    }
+
+    /// Records that `path` is a backup of the current state.
+    pub(crate) fn set_backed_up(&self, path: PathBuf) {
+        if let Ok(m) = self.change_mark() {
+            *self.backed_up.borrow_mut() = Some((m, path));
+        }
+    }
+
+    /// Records that `path` holds the state the store had at `mark`.
+    pub(crate) fn set_backed_up_at(&self, mark: (i64, u64), path: PathBuf) {
+        *self.backed_up.borrow_mut() = Some((mark, path));
+    }
+
+    /// Whether this process took a backup of this database.
+    pub(crate) fn has_backed_up(&self) -> bool {
+        self.backed_up.borrow().is_some()
+    }
+
+    pub(crate) fn backed_up_path(&self) -> Option<PathBuf> {
+        self.backed_up.borrow().as_ref().map(|x| x.1.clone())
+    }
+
+    /// True when the newest backup this process took still exists and nothing changed since.
+    pub(crate) fn backed_up_unchanged(&self) -> Result<bool> {
+        let now = self.change_mark()?;
+        Ok(matches!(&*self.backed_up.borrow(), Some((m, p)) if *m == now && p.exists()))
+    }
+
+    /// Runs `f` as one batch of changes: only the first change that asks for a safety backup
+    /// ([`crate::backup::before_change`]) gets one (a sync-folder round of several packages).
+    pub fn backup_batch<T>(&mut self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let outer = self.backup_batch.replace(Some(false));
+        let out = f(self);
+        self.backup_batch.set(outer);
+        out
+    }
+
+    pub(crate) fn in_backup_batch_done(&self) -> bool {
+        self.backup_batch.get() == Some(true)
+    }
+
+    pub(crate) fn mark_backup_batch_done(&self) {
+        if self.backup_batch.get().is_some() {
+            self.backup_batch.set(Some(true));
+        }
+    }
+
     /// A fresh in-memory database (tests, previews).
     pub fn open_in_memory() -> Result<Store> {
+        sqlite_ready();
         let conn = Connection::open_in_memory()?;
         configure(&conn, true)?;
-        let mut store = Store {
-            conn,
-            path: None,
-            user: current_user(),
-            key: None,
-        };
+        let mut store = Store::new(conn, None, None);
         store.migrate()?;
         Ok(store)
     }
@@ -223,6 +390,12 @@ impl Store {
     /// Whether the database is encrypted (opened with a passphrase).
     pub fn is_encrypted(&self) -> bool {
         self.key.is_some()
+    }
+
+    /// The passphrase the database was opened with (for connections of its own, such as a
+    /// scheduled backup's, and for reading its encrypted backups).
+    pub(crate) fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// Encrypts the database with `passphrase`, changes its passphrase, or (with `None`)
@@ -296,6 +469,8 @@ impl Store {
         let reopened = Store::open_with_key(&path, new_key)?;
         self.conn = reopened.conn;
         self.key = reopened.key;
+        // Earlier backups hold the old key: the next one is due whatever changed.
+        *self.backed_up.borrow_mut() = None;
         Ok(())
     }
 
@@ -375,6 +550,7 @@ impl Store {
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
+        self.writes += 1;
         Ok(())
     }
 
@@ -414,52 +590,13 @@ impl Store {
             c.save(&w.tx)?;
         }
         w.tx.commit()?;
+        self.writes += 1;
         Ok(out)
     }
 
     /// Online backup (SQLite's backup API; consistent even while others write).
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        if dest.exists() {
-            return Err(CoreError::conflict(format!(
-                "{} already exists; choose another file name",
-                dest.display()
-            )));
-        }
-        let tmp = dest.with_extension("partial");
-        let _ = std::fs::remove_file(&tmp);
-        let run = || -> Result<()> {
-            let mut out = Connection::open(&tmp).map_err(|e| {
-                CoreError::new(
-                    ErrorCode::Io,
-                    format!("cannot write {}: {e}", tmp.display()),
-                )
-            })?;
-            // A backup of an encrypted database is encrypted alike.
-            if let Some(k) = &self.key {
-                out.pragma_update(None, "key", k)?;
-            }
-            {
-                let b = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
-                b.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
-            }
-            let ok: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-            if ok != "ok" {
-                return Err(CoreError::new(
-                    ErrorCode::DatabaseDamaged,
-                    format!("the backup failed its integrity check: {ok}"),
-                ));
-            }
-            // A backup is a self-contained single file.
-            out.pragma_update(None, "journal_mode", "DELETE")?;
-            drop(out);
-            std::fs::rename(&tmp, dest)?;
-            Ok(())
-        };
-        let r = run();
-        if r.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        r.map_err(|e| match e.storage {
+        backup_connection(&self.conn, dest, self.key.as_deref()).map_err(|e| match e.storage {
             Some(fault) => {
                 let why = match fault {
                     StorageFault::ReadOnly => "its folder is read-only",
@@ -482,13 +619,65 @@ impl Store {
     }
 }
 
+/// Re-writes the closed database file at `path` (a backup) with `new` as its passphrase (None:
+/// plain), reading it with `old`: SQLCipher exports it into a new file beside it, which is
+/// checked and then renamed over it (an interruption leaves the old file).
+pub fn rekey_file(path: &Path, old: Option<&str>, new: Option<&str>) -> Result<()> {
+    sqlite_ready();
+    let tmp = path.with_extension("rekey.partial");
+    let _ = std::fs::remove_file(&tmp);
+    let run = || -> Result<()> {
+        let conn = Connection::open(path)?;
+        if let Some(k) = old.filter(|_| looks_encrypted(path)) {
+            conn.pragma_update(None, "key", k)?;
+        }
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        conn.execute(
+            "ATTACH DATABASE ?1 AS rekeyed KEY ?2",
+            params![tmp.display().to_string(), new.unwrap_or("")],
+        )?;
+        conn.query_row("SELECT sqlcipher_export('rekeyed')", [], |_| Ok(()))?;
+        conn.pragma_update(Some("rekeyed"), "user_version", version)?;
+        conn.pragma_update(Some("rekeyed"), "application_id", app)?;
+        conn.execute("DETACH DATABASE rekeyed", [])?;
+        drop(conn);
+        let check = Connection::open(&tmp)?;
+        if let Some(k) = new {
+            check.pragma_update(None, "key", k)?;
+        }
+        let ok: String = check.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseDamaged,
+                format!(
+                    "the re-encrypted copy of {} failed its integrity check: {ok}",
+                    path.display()
+                ),
+            ));
+        }
+        check.pragma_update(None, "journal_mode", "DELETE")?;
+        drop(check);
+        std::fs::File::open(&tmp).and_then(|f| f.sync_all())?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    };
+    let r = run();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
+}
+
 /// Whether the file at `path` looks like an encrypted database: it exists, is not empty, and
 /// does not start with SQLite's plain header.
 pub fn looks_encrypted(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 16];
     match std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)) {
-        Ok(()) => &head != b"SQLite format 3\0",
+        // An encrypted file starts with a random salt: 16 equal bytes (zeros, a scribble) are
+        // a damaged header, not a salt.
+        Ok(()) => &head != b"SQLite format 3\0" && head.iter().any(|&b| b != head[0]),
         Err(_) => false,
     }
 }
@@ -577,6 +766,77 @@ fn storage_error(path: Option<&Path>, mut e: CoreError, opening: bool) -> CoreEr
         ),
     };
     e
+}
+
+/// Online backup of `src` to `dest` (which must not exist): SQLite's backup API copies every
+/// page in one step, so the copy is one consistent snapshot even while other connections write
+/// (in WAL mode they are not held up), encrypted with `key` when given; then `integrity_check` of the copy, a single
+/// self-contained file (`journal_mode=DELETE`), `fsync`, and only then its name.
+pub fn backup_connection(src: &Connection, dest: &Path, key: Option<&str>) -> Result<()> {
+    sqlite_ready();
+    if dest.exists() {
+        return Err(CoreError::conflict(format!(
+            "{} already exists; choose another file name",
+            dest.display()
+        )));
+    }
+    let tmp = dest.with_extension("partial");
+    let _ = std::fs::remove_file(&tmp);
+    let run = || -> Result<()> {
+        let mut out = Connection::open(&tmp).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Io,
+                format!("cannot write {}: {e}", tmp.display()),
+            )
+        })?;
+        // A backup of an encrypted database is encrypted alike (same passphrase).
+        if let Some(k) = key {
+            out.pragma_update(None, "key", k)?;
+        }
+        {
+            use rusqlite::backup::StepResult;
+            let b = rusqlite::backup::Backup::new(src, &mut out)?;
+            let mut waits = 0;
+            loop {
+                match b.step(-1)? {
+                    StepResult::Done => break,
+                    StepResult::More => {}
+                    _ if waits < 200 => {
+                        waits += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(25));
+                    }
+                    _ => {
+                        return Err(CoreError::new(
+                            ErrorCode::Database,
+                            "the database stayed busy during the backup; try again",
+                        ))
+                    }
+                }
+            }
+        }
+        let ok: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            return Err(CoreError::new(
+                ErrorCode::DatabaseDamaged,
+                format!("the backup failed its integrity check: {ok}"),
+            ));
+        }
+        out.pragma_update(None, "journal_mode", "DELETE")?;
+        out.close().map_err(|(_, e)| CoreError::from(e))?;
+        std::fs::File::open(&tmp).and_then(|f| f.sync_all())?;
+        std::fs::rename(&tmp, dest)?;
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    };
+    let r = run();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
 }
 
 /// A table that the write path knows how to change.
@@ -1113,8 +1373,24 @@ mod tests {
             .expect("create");
         let e = Store::open(&other).expect_err("another program's database");
         assert_eq!(e.code, ErrorCode::DatabaseDamaged, "{e}");
+        let scribbled = dir.path().join("scribbled.sqlite");
+        std::fs::write(&scribbled, vec![7u8; 8192]).expect("write");
+        let e = Store::open(&scribbled).expect_err("not a database at all");
+        // 16 equal bytes cannot be an encrypted database's random salt: damaged.
+        assert_eq!(e.code, ErrorCode::DatabaseDamaged, "{e}");
+        let e = Store::open_with_key(&scribbled, Some("any passphrase")).expect_err("refused");
+        assert_eq!(e.code, ErrorCode::DatabaseDamaged, "{e}");
         let garbage = dir.path().join("garbage.sqlite");
-        std::fs::write(&garbage, vec![7u8; 8192]).expect("write");
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let bytes: Vec<u8> = (0..8192)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        std::fs::write(&garbage, bytes).expect("write");
         let e = Store::open(&garbage).expect_err("not a database at all");
         // Without a passphrase, random bytes cannot be told from an encrypted database: the
         // message says both, and a passphrase then fails as wrong.

@@ -6,6 +6,7 @@ use mizani_core::api::{
     BackupInfo, CheckReport, DataRange, DbInfo, EncryptionReport, InitRequest, NewObjective,
     OrgUpdate,
 };
+use mizani_core::backup::{BackupStatus, DamagedDatabase, RestoreReport};
 use mizani_core::boardpack::SpmSection;
 use mizani_core::catalogue::IndicatorDef;
 use mizani_core::dashboard::{Dashboard, IndicatorTile};
@@ -15,7 +16,7 @@ use mizani_core::entry::{Completeness, EntryCell, EntryGrid, EntrySaveReport};
 use mizani_core::export::{ExportFormat, ExportInfo, ExportKind, ExportParams, TemplateRequest};
 use mizani_core::import::ImportReport;
 use mizani_core::model::{Branch, DataElement, Indicator, Objective, Organisation, Region};
-use mizani_core::session::{AppSettings, AppState};
+use mizani_core::session::{AppSettings, AppState, RestoreOutcome};
 use mizani_core::spm::{
     Action, ActionFilter, ActionPatch, AlignmentInput, AlignmentMatrix, AnswerImportReport,
     AnswerInput, Assessment, AssessmentComparison, AssessmentScore, AssessmentSummary,
@@ -69,6 +70,10 @@ fn export_all(dir: &Path) {
         EntrySaveReport,
         Completeness,
         BackupInfo,
+        BackupStatus,
+        RestoreOutcome,
+        RestoreReport,
+        DamagedDatabase,
         DbInfo,
         DataRange,
         IndicatorTile,

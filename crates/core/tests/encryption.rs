@@ -141,3 +141,64 @@ fn an_encrypted_database_and_its_backups_need_the_passphrase() {
     );
     assert!(sqlite3_reads(&db).is_ok(), "and sqlite3 reads it");
 }
+
+#[test]
+fn backups_of_an_encrypted_database_follow_its_passphrase_and_restore_encrypted() {
+    use mizani_core::backup::{self, BackupKind};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("mizani.sqlite");
+    let mut s = sample(&db);
+    api::encrypt_database(&mut s, "first passphrase").expect("encrypt");
+    let before = canonical_dump(s.conn()).expect("dump");
+    let kept = backup::create(&s, BackupKind::Manual).expect("a manual backup");
+    assert!(
+        looks_encrypted(Path::new(&kept.path)),
+        "a backup of an encrypted database is encrypted"
+    );
+    let listed = api::backups_list(&s).expect("list");
+    assert!(
+        listed.iter().all(|b| b.readable),
+        "every backup opens with the database's passphrase: {listed:?}"
+    );
+    // Changing the passphrase re-keys the backups: the new one opens them, the old one none.
+    api::encrypt_database(&mut s, "second passphrase").expect("change the passphrase");
+    let listed = api::backups_list(&s).expect("list");
+    assert!(
+        listed.iter().all(|b| b.readable),
+        "after the change every backup opens with the new passphrase: {listed:?}"
+    );
+    assert!(
+        backup::verify(Path::new(&kept.path), Some("first passphrase")).is_err(),
+        "the old passphrase no longer opens the older backup"
+    );
+    backup::verify(Path::new(&kept.path), Some("second passphrase"))
+        .expect("the new passphrase opens and checks the older backup");
+    // A change, then the restore of the backup: the data is the backup's, still encrypted.
+    common::load(&mut s, &common::series("BR01", "glp", "2025-04", &[130.0]));
+    let (s, _) = backup::restore(s, Path::new(&kept.path))
+        .map_err(|(_, e)| e)
+        .expect("the encrypted backup restores");
+    assert_eq!(
+        canonical_dump(s.conn()).expect("dump"),
+        before,
+        "the restored data is the backup's"
+    );
+    assert!(
+        s.is_encrypted(),
+        "the restored database is open with its passphrase"
+    );
+    drop(s);
+    assert!(looks_encrypted(&db), "the restored file is encrypted");
+    let e = Store::open(&db).expect_err("without the passphrase it does not open");
+    assert_eq!(e.code, ErrorCode::PassphraseRequired, "{e}");
+    let mut s = Store::open_with_key(&db, Some("second passphrase")).expect("opens");
+    // Removing the encryption writes the backups out plain, so they stay usable.
+    api::decrypt_database(&mut s).expect("decrypt");
+    let listed = api::backups_list(&s).expect("list");
+    assert!(
+        listed
+            .iter()
+            .all(|b| b.readable && !looks_encrypted(Path::new(&b.path))),
+        "after decrypting, every backup is plain and readable: {listed:?}"
+    );
+}

@@ -47,6 +47,8 @@ export const app = $state({
   dirty: false,
   /** This database's site (head office or a branch site); pages hide what a branch cannot do. */
   site: null as SiteInfo | null,
+  /** Bumped when the database was replaced (a restore): every page is built again. */
+  reloads: 0,
 });
 
 export async function loadState(): Promise<void> {

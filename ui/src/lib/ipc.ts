@@ -5,6 +5,8 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppState } from "./bindings/AppState";
 import type { BackupInfo } from "./bindings/BackupInfo";
+import type { BackupStatus } from "./bindings/BackupStatus";
+import type { RestoreOutcome } from "./bindings/RestoreOutcome";
 import type { Branch } from "./bindings/Branch";
 import type { CheckReport } from "./bindings/CheckReport";
 import type { Completeness } from "./bindings/Completeness";
@@ -145,6 +147,16 @@ export const ipc = {
     call<ReportInfo>("report_create", { period, scope, lang, sections, branchPage, path }),
   backupCreate: (path: string | null) => call<string>("backup_create", { path }),
   backups: () => call<BackupInfo[]>("backups_list"),
+  /** Where backups go (the chosen folder or the default one) and which exist, newest first. */
+  backupStatus: () => call<BackupStatus>("backup_status"),
+  /** Chooses the backup folder of the open database (null: back to the default folder). */
+  backupFolderSet: (folder: string | null) => call<BackupStatus>("backup_folder_set", { folder }),
+  /** Replaces the database with a backup (the current state is backed up first). */
+  backupRestore: (path: string) => call<RestoreOutcome>("backup_restore", { path }),
+  /** Replaces the damaged database (app state `damaged`) with its newest good backup. */
+  appRestoreDamaged: () => call<RestoreOutcome>("app_restore_damaged"),
+  /** Leaves the damaged database as it is. */
+  appDismissDamaged: () => call<AppState>("app_dismiss_damaged"),
   dbInfo: () => call<DbInfo>("db_info"),
   dbCheck: () => call<CheckReport>("db_check"),
   // Practices 2, 4 and 5 (self-assessment, actions, alignment, decisions).
@@ -199,6 +211,11 @@ export function onJob(handler: (e: JobEvent) => void): Promise<UnlistenFn> {
 export function onSync(handler: (r: FolderReport) => void): Promise<UnlistenFn> {
   return listen<FolderReport>("sync", (ev) => handler(ev.payload));
 }
+/** The app took an automatic backup. */
+export function onBackup(handler: (b: BackupInfo) => void): Promise<UnlistenFn> {
+  return listen<BackupInfo>("backup", (ev) => handler(ev.payload));
+}
+
 /** Background synchronisation failed (e.g. the folder became unreadable). */
 export function onSyncError(handler: (e: CoreError) => void): Promise<UnlistenFn> {
   return listen<CoreError>("sync-error", (ev) => handler(ev.payload));

@@ -909,6 +909,7 @@ pub fn assessment_import_csv(
             }
         }
     } else {
+        crate::backup::before_change(store, crate::backup::BackupKind::BeforeImport)?;
         store.write(&format!("import answers {name}"), |w| {
             for m in &merged {
                 match write_answer(w, id, m)? {

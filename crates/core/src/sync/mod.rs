@@ -20,6 +20,7 @@
 pub mod apply;
 pub mod capture;
 pub mod package;
+pub mod rebase;
 
 use crate::error::{CoreError, ErrorCode, Result};
 use crate::store::{now_unix, Store, DATA_TABLES};
@@ -1148,6 +1149,10 @@ fn import_inner(store: &mut Store, me: &SelfSite, bytes: &[u8], name: &str) -> I
         sender: m.sender.clone(),
         ..PackageImportReport::default()
     };
+    // Verified and about to be applied: a safety backup first when it carries changes.
+    if !body.changes.is_empty() {
+        crate::backup::before_change(store, crate::backup::BackupKind::BeforeSync).map_err(fail)?;
+    }
     store
         .write(&format!("sync: package from {}", group(&m.sender)), |w| {
             let saved = w.without_capture();
@@ -1265,37 +1270,13 @@ pub fn sync_folder(store: &mut Store, dir: &Path) -> Result<FolderReport> {
         v.sort_by_key(|x| x.3);
         Ok(v)
     };
-    for (path, _sender, receiver, _) in list(dir)? {
-        if receiver != me.uid {
-            continue;
-        }
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(_) => continue, // still being copied by the sync tool: next time
-        };
-        let name = path.display().to_string();
-        match sync_import_bytes(store, &bytes, &name) {
-            Ok(r) => {
-                let _ = std::fs::remove_file(&path);
-                report.imported.push(r);
-            }
-            Err(e) if e.code == ErrorCode::PackageRefused => {
-                let refused_dir = dir.join("refused");
-                let _ = std::fs::create_dir_all(&refused_dir);
-                if let Some(f) = path.file_name() {
-                    let _ = std::fs::rename(&path, refused_dir.join(f));
-                }
-                report.refused.push(Refusal {
-                    at: now_unix(),
-                    file: name,
-                    sender: None,
-                    code: e.code.as_str().to_string(),
-                    reason: e.message,
-                });
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let incoming: Vec<PathBuf> = list(dir)?
+        .into_iter()
+        .filter(|x| x.2 == me.uid)
+        .map(|x| x.0)
+        .collect();
+    // One safety backup for the round, before the first package that is applied.
+    store.backup_batch(|store| import_round(store, dir, incoming, &mut report))?;
     let conn = store.conn();
     let current = serde_json::to_string(&seen(conn)?).unwrap_or_default();
     for peer in peers(conn, &me)? {
@@ -1327,6 +1308,45 @@ pub fn sync_folder(store: &mut Store, dir: &Path) -> Result<FolderReport> {
         });
     }
     Ok(report)
+}
+
+/// Imports the packages of one sync-folder round (oldest first): imported ones are removed,
+/// refused ones moved to `refused/`.
+fn import_round(
+    store: &mut Store,
+    dir: &Path,
+    incoming: Vec<PathBuf>,
+    report: &mut FolderReport,
+) -> Result<()> {
+    for path in incoming {
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(_) => continue, // still being copied by the sync tool: next time
+        };
+        let name = path.display().to_string();
+        match sync_import_bytes(store, &bytes, &name) {
+            Ok(r) => {
+                let _ = std::fs::remove_file(&path);
+                report.imported.push(r);
+            }
+            Err(e) if e.code == ErrorCode::PackageRefused => {
+                let refused_dir = dir.join("refused");
+                let _ = std::fs::create_dir_all(&refused_dir);
+                if let Some(f) = path.file_name() {
+                    let _ = std::fs::rename(&path, refused_dir.join(f));
+                }
+                report.refused.push(Refusal {
+                    at: now_unix(),
+                    file: name,
+                    sender: None,
+                    code: e.code.as_str().to_string(),
+                    reason: e.message,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

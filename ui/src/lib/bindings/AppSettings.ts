@@ -9,4 +9,10 @@ last_db: string | null,
 /**
  * Interface language chosen by the user (else the institution's).
  */
-ui_language: Language | null, };
+ui_language: Language | null, 
+/**
+ * Backup folder chosen per database (database path → folder). Kept on this computer, not
+ * in the database: a USB stick or synced folder has a different path on every computer,
+ * and a database copied elsewhere then backs up beside itself.
+ */
+backup_dirs: { [key in string]: string }, };
