@@ -781,6 +781,8 @@ fn analyse(
         .collect();
     let whole =
         |code: ProblemCode, msg: String| loc.problem(header_row, None, Severity::Error, code, msg);
+    // Problems from here on concern the whole sheet: the rows are not read after one.
+    let before_layout = problems.n_errors;
     let layout = if ce.is_some() || cv.is_some() {
         if !data_cols.is_empty() {
             problems.push(whole(
@@ -828,7 +830,7 @@ fn analyse(
     } else {
         None
     };
-    if layout.is_some() && cp.is_none() && fixed.is_none() && problems.n_errors == 0 {
+    if layout.is_some() && cp.is_none() && fixed.is_none() && problems.n_errors == before_layout {
         problems.push(whole(
             ProblemCode::NoPeriod,
             format!("the header has no 'period' column and no month was found in a title row{}; add a period column or give the month", if wb.kind == Kind::Xlsx { " or the sheet name" } else { "" }),
@@ -941,7 +943,7 @@ fn analyse(
         values_preview: Vec::new(),
         header_texts: header.texts.clone(),
     };
-    let Some(layout) = layout.filter(|_| problems.n_errors == 0) else {
+    let Some(layout) = layout.filter(|_| problems.n_errors == before_layout) else {
         out.counts.errors = problems.n_errors;
         out.counts.warnings = problems.n_warnings;
         out.counts.bad_rows = problems.bad_rows.len() as u32;
@@ -1359,10 +1361,7 @@ fn analyse(
 
 /// Stored values (and comments) of the elements, months and branches the file touches,
 /// including the month before each (for the jump check).
-fn load_existing(
-    store: &Store,
-    vals: &[Val],
-) -> Result<Existing> {
+fn load_existing(store: &Store, vals: &[Val]) -> Result<Existing> {
     let mut out = HashMap::new();
     let (Some(lo), Some(hi)) = (
         vals.iter().map(|v| v.month.0).min(),
