@@ -83,8 +83,12 @@ pub fn import(db: &Path, json: bool, a: ImportArgs) -> Result<(), CoreError> {
     if json {
         return print_json(&r);
     }
+    let wide = r
+        .format
+        .as_ref()
+        .is_some_and(|f| f.layout == Some(sheet::Layout::Wide));
     outln!(
-        "{} {}: {} rows, {} new, {} changed, {} unchanged",
+        "{} {}: {} {}, {} new, {} changed, {} unchanged",
         if a.dry_run {
             "Checked (nothing written)"
         } else {
@@ -92,6 +96,7 @@ pub fn import(db: &Path, json: bool, a: ImportArgs) -> Result<(), CoreError> {
         },
         r.file,
         r.rows,
+        if wide { "values" } else { "rows" },
         r.inserted,
         r.updated,
         r.unchanged
@@ -119,7 +124,7 @@ pub fn import(db: &Path, json: bool, a: ImportArgs) -> Result<(), CoreError> {
             format!(
                 "header rows {}–{}",
                 f.header_row,
-                f.header_row + f.header_rows - 1
+                f.header_row.saturating_add(f.header_rows.saturating_sub(1))
             )
         } else {
             format!("header row {}", f.header_row)

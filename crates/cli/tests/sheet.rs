@@ -115,8 +115,8 @@ fn an_xlsx_imports_with_a_readable_summary() {
     let p = write(&f, "agences.xlsx", &workbook());
     let out = ok(&f.db, &["import", &p]);
     assert!(
-        out.starts_with("Imported agences.xlsx: 4 rows, 4 new, 0 changed, 0 unchanged"),
-        "the first line keeps the old summary (rows are values): {out}"
+        out.starts_with("Imported agences.xlsx: 4 values, 4 new, 0 changed, 0 unchanged"),
+        "the first line keeps the old summary, counting values of a wide sheet: {out}"
     );
     assert!(
         out.contains("read as XLSX sheet 'Mars 2025', wide layout, header row 3"),

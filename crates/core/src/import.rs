@@ -16,6 +16,7 @@ use ts_rs::TS;
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ImportReport {
     pub file: String,
+    /// Values read: one per row in the long layout, one per filled cell in the wide one.
     pub rows: usize,
     pub inserted: usize,
     pub updated: usize,

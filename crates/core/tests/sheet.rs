@@ -933,3 +933,20 @@ fn a_fixed_period_can_be_given_and_a_sheet_without_one_is_refused() {
         .expect("the month given applies to every row");
     close(value(&s, "N01", "glp", "2025-02"), 10.0, "February");
 }
+
+/// Writes the generated workbooks as seeds of the `read_xlsx` fuzz target
+/// (`cargo test -p mizani-core --test sheet -- --ignored`; the seeds are committed).
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/read_xlsx");
+    std::fs::create_dir_all(&dir).expect("seed folder");
+    for (name, bytes) in [
+        ("wide.xlsx", wide_xlsx()),
+        ("dates.xlsx", dates_xlsx()),
+        ("bad.xlsx", bad_xlsx()),
+    ] {
+        std::fs::write(dir.join(name), bytes).expect("seed written");
+    }
+    assert!(dir.join("wide.xlsx").exists(), "the seeds are in place");
+}

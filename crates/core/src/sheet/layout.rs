@@ -416,7 +416,7 @@ pub fn find_header(sheet: &Sheet, cat: &Catalogue, forced: Option<(u32, u32)>) -
             && sheet
                 .rows
                 .get(first + 1)
-                .is_some_and(|r| r.number == sheet.rows[first].number + 1)
+                .is_some_and(|r| Some(r.number) == sheet.rows[first].number.checked_add(1))
         {
             2
         } else {
@@ -434,7 +434,7 @@ pub fn find_header(sheet: &Sheet, cat: &Catalogue, forced: Option<(u32, u32)>) -
             best = Some((s, i, 1));
         }
         if let Some(next) = sheet.rows.get(i + 1) {
-            if next.number == r.number + 1 && texty(r) && texty(next) {
+            if Some(next.number) == r.number.checked_add(1) && texty(r) && texty(next) {
                 let (_, keys) = header_of(&[r, next]);
                 let s2 = score(&keys, &[r, next], cat);
                 if best.is_none_or(|b| s2 > b.0) {

@@ -507,13 +507,13 @@ fn load_xlsx_sheet(bytes: &[u8], name: &str) -> Result<Loaded> {
 /// header spanning several columns (or a branch spanning rows) applies to each of them.
 fn fill_merges(rows: &mut Vec<Row>, merges: &[(u32, u32, u32, u32)]) {
     for &(r0, c0, r1, c1) in merges {
-        let size = u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1);
+        let size = (u64::from(r1) - u64::from(r0) + 1) * (u64::from(c1) - u64::from(c0) + 1);
         if !(2..=MAX_MERGE_CELLS).contains(&size) || c1 >= MAX_COLUMNS {
             continue;
         }
         let Some(value) = rows
             .iter()
-            .find(|r| r.number == r0 + 1)
+            .find(|r| r.number == r0.saturating_add(1))
             .map(|r| r.get(c0 as usize).clone())
         else {
             continue;
@@ -522,7 +522,7 @@ fn fill_merges(rows: &mut Vec<Row>, merges: &[(u32, u32, u32, u32)]) {
             continue;
         }
         for rn in r0..=r1 {
-            let number = rn + 1;
+            let number = rn.saturating_add(1);
             let idx = match rows.binary_search_by_key(&number, |r| r.number) {
                 Ok(i) => i,
                 Err(i) => {

@@ -3,7 +3,11 @@ import type { FileFormat } from "./FileFormat";
 import type { Problem } from "./Problem";
 import type { SkippedRow } from "./SkippedRow";
 
-export type ImportReport = { file: string, rows: number, inserted: number, updated: number, unchanged: number, dry_run: boolean, 
+export type ImportReport = { file: string, 
+/**
+ * Values read: one per row in the long layout, one per filled cell in the wide one.
+ */
+rows: number, inserted: number, updated: number, unchanged: number, dry_run: boolean, 
 /**
  * XLSX: the sheet read.
  */
