@@ -6,7 +6,7 @@ CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: setup run build test lint fmt unit bench clean e2e e2e-build screenshots bench-app \
-	bindings bundle demo-cli report-preview
+	bindings bundle demo-cli report-preview fuzz
 
 # Everything: Rust, C toolchain, WebKitGTK, Xvfb, tauri-driver, node modules.
 setup:
@@ -96,6 +96,29 @@ fmt:
 bench:
 	@scripts/setup.sh bench
 	$(CARGO) run --release --locked -p mizani-bench
+
+# Fuzzing of the spreadsheet readers (fuzz/, cargo-fuzz on the nightly toolchain; not part of
+# `make test`): each target runs FUZZ_SECONDS (60) from the committed seeds plus the corpus
+# kept in fuzz/corpus/, then its execution count is printed. A crash stops with the input
+# saved in fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= read_csv read_xlsx
+
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@mkdir -p target
+	@set -o pipefail; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(CARGO) +nightly fuzz run $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	    > target/fuzz-$$t.log 2>&1 || { tail -40 target/fuzz-$$t.log; exit 1; }; \
+	done
+	@for t in $(FUZZ_TARGETS); do \
+	  n=$$(grep -o 'stat::number_of_executed_units: [0-9]*' target/fuzz-$$t.log | grep -o '[0-9]*$$'); \
+	  c=$$(ls fuzz/corpus/$$t | wc -l); \
+	  echo "fuzz: $$t: $$n executions in $(FUZZ_SECONDS) s, no crash ($$c inputs in its corpus)"; \
+	done
 
 # The demo board pack (en, fr, es) and the one-pager of branch N01 as PDF, and their pages as
 # PNG (70 dpi), in target/report-preview/ (to review the layout). With UPDATE_SCREENSHOTS=1,
