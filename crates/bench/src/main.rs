@@ -5,6 +5,7 @@
 //! missed goal is reported as MISS but never fails the run.
 
 mod html;
+mod sheet;
 
 use anyhow::{Context, Result};
 use mizani_core::api::{self, InitRequest, NewLink, NewObjective, NewTarget};
@@ -59,6 +60,11 @@ fn main() -> Result<()> {
     println!();
 
     let dir = tempfile::tempdir().context("temporary directory")?;
+    // `MIZANI_BENCH_ONLY=sheet` runs only the spreadsheet-import figures (section 7).
+    if std::env::var("MIZANI_BENCH_ONLY").as_deref() == Ok("sheet") {
+        sheet::bench_sheet(dir.path())?;
+        return Ok(());
+    }
     let db_path = dir.path().join("bench.sqlite");
     let csv_path = dir.path().join("measurements.csv");
 
@@ -267,6 +273,8 @@ fn main() -> Result<()> {
         &out_dir,
     )?;
     drop(store);
+    println!();
+    sheet::bench_sheet(dir.path())?;
 
     println!();
     println!(
