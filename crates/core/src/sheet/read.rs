@@ -151,8 +151,8 @@ pub fn open(bytes: &[u8]) -> Result<Workbook> {
 // ---------------------------------------------------------------------------------------
 // Text files
 
-/// Decodes a text file: BOM first (UTF-8, UTF-16LE, UTF-16BE), then UTF-8 if valid, UTF-16
-/// without BOM if it clearly is, else Windows-1252 (a superset of Latin-1's printable range).
+/// Decodes a text file: BOM first (UTF-8, UTF-16LE, UTF-16BE), then UTF-16 without BOM if its
+/// zero bytes clearly say so, then UTF-8 if valid, else Windows-1252 (a superset of Latin-1's printable range).
 pub fn decode(bytes: &[u8]) -> Result<(String, &'static str)> {
     let (text, name) = if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let body = bytes.get(bom_len..).unwrap_or_default();
@@ -165,8 +165,6 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str)> {
             "UTF-16BE"
         };
         (t.into_owned(), name)
-    } else if let Ok(t) = std::str::from_utf8(bytes) {
-        (t.to_string(), "UTF-8")
     } else if let Some(enc) = utf16_without_bom(bytes) {
         let (t, _) = enc.decode_without_bom_handling(bytes);
         let name = if enc == encoding_rs::UTF_16LE {
@@ -175,6 +173,8 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str)> {
             "UTF-16BE"
         };
         (t.into_owned(), name)
+    } else if let Ok(t) = std::str::from_utf8(bytes) {
+        (t.to_string(), "UTF-8")
     } else {
         let (t, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
         (t.into_owned(), "Windows-1252")
@@ -698,9 +698,25 @@ mod tests {
         }
         let (t, e) = decode(&le).expect("utf-16le");
         assert_eq!((t.as_str(), e), ("é;x", "UTF-16LE"), "UTF-16 with BOM");
+        let mut be = vec![0xFE, 0xFF];
+        for u in "Agence;Période".encode_utf16() {
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        let (t, e) = decode(&be).expect("utf-16be");
+        assert_eq!(
+            (t.as_str(), e),
+            ("Agence;Période", "UTF-16BE"),
+            "big-endian UTF-16 with BOM"
+        );
+        let (t, e) = decode(b"A\0g\0e\0n\0c\0e\0;\0N\0").expect("utf-16le without BOM");
+        assert_eq!(
+            (t.as_str(), e),
+            ("Agence;N", "UTF-16LE"),
+            "UTF-16 without BOM is recognised by its zero bytes"
+        );
         assert!(
-            decode(b"a\0b\0\0\0\0\0").is_err() || decode(b"a\0b\0\0\0\0\0").is_ok(),
-            "never panics"
+            decode(b"\x01\0\0\0\x02\0\0\0\0\0").is_err(),
+            "binary data is refused rather than read as text"
         );
     }
 }
