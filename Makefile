@@ -6,7 +6,7 @@ CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: setup run build test lint fmt unit bench clean e2e e2e-build screenshots bench-app \
-	bindings bundle demo-cli report-preview fuzz
+	bindings bundle demo-cli report-preview soak fuzz
 
 # Everything: Rust, C toolchain, WebKitGTK, Xvfb, tauri-driver, node modules.
 setup:
@@ -92,33 +92,39 @@ test: lint unit e2e
 fmt:
 	$(CARGO) fmt --all
 
+# Data safety, longer than in `make test` (docs/RELIABILITY.md): the crash harness kills 200
+# job chains (MIZANI_CRASH_RUNS; MIZANI_CRASH_SEED replays one), the sync property test runs
+# 100 seeds and a sync import is killed 100 times.
+SOAK_CRASH_RUNS ?= 200
+soak:
+	@scripts/setup.sh core
+	MIZANI_SYNC_SEEDS=100 $(CARGO) test --locked -p mizani-core --test sync -- --nocapture
+	MIZANI_CRASH_RUNS=$(SOAK_CRASH_RUNS) MIZANI_KILL_RUNS=100 \
+	  $(CARGO) test --locked -p mizani-cli --test crash --test sync -- --nocapture
+
+# Fuzzing with cargo-fuzz (nightly, libFuzzer, AddressSanitizer, debug assertions): a short
+# campaign on every target in fuzz/ (`cargo +nightly fuzz list`), FUZZ_SECONDS each, from the
+# committed seeds (fuzz/seeds/<target>/) and the corpus it grows (fuzz/corpus/, not committed).
+# Prints each target's executions; a crash stops it with the input in fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/setup.sh core
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	@mkdir -p target/fuzz
+	@set -eo pipefail; for t in $$(cargo +nightly fuzz list); do \
+	  mkdir -p fuzz/corpus/$$t; seeds=; [ -d fuzz/seeds/$$t ] && seeds=fuzz/seeds/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  cargo +nightly fuzz run -a $$t fuzz/corpus/$$t $$seeds -- -max_total_time=$(FUZZ_SECONDS) \
+	    > target/fuzz/$$t.log 2>&1 || { tail -40 target/fuzz/$$t.log; exit 1; }; \
+	  runs=$$(grep -o 'Done [0-9]* runs' target/fuzz/$$t.log | grep -o '[0-9]*'); \
+	  echo "fuzz: $$t: $$runs executions in $(FUZZ_SECONDS) s, no crash ($$(ls fuzz/corpus/$$t | wc -l) inputs in the corpus)"; \
+	done
+
 # Core figures and the board-pack PDF against headless Chromium (installs Debian's chromium).
 bench:
 	@scripts/setup.sh bench
 	$(CARGO) run --release --locked -p mizani-bench
-
-# Fuzzing of the spreadsheet readers (fuzz/, cargo-fuzz on the nightly toolchain; not part of
-# `make test`): each target runs FUZZ_SECONDS (60) from the committed seeds plus the corpus
-# kept in fuzz/corpus/, then its execution count is printed. A crash stops with the input
-# saved in fuzz/artifacts/.
-FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= read_csv read_xlsx
-
-fuzz:
-	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	@mkdir -p target
-	@set -o pipefail; for t in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus/$$t; \
-	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  $(CARGO) +nightly fuzz run $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
-	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
-	    > target/fuzz-$$t.log 2>&1 || { tail -40 target/fuzz-$$t.log; exit 1; }; \
-	done
-	@for t in $(FUZZ_TARGETS); do \
-	  n=$$(grep -o 'stat::number_of_executed_units: [0-9]*' target/fuzz-$$t.log | grep -o '[0-9]*$$'); \
-	  c=$$(ls fuzz/corpus/$$t | wc -l); \
-	  echo "fuzz: $$t: $$n executions in $(FUZZ_SECONDS) s, no crash ($$c inputs in its corpus)"; \
-	done
 
 # The demo board pack (en, fr, es) and the one-pager of branch N01 as PDF, and their pages as
 # PNG (70 dpi), in target/report-preview/ (to review the layout). With UPDATE_SCREENSHOTS=1,

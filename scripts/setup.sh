@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 # end-to-end tests and PDF checks) WebKitGTK, its WebDriver, Xvfb and poppler.
 core_pkgs=(build-essential pkg-config curl ca-certificates file)
 app_pkgs=(libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-  xvfb xauth webkit2gtk-driver poppler-utils fonts-noto-core imagemagick nodejs npm)
+  xvfb xauth webkit2gtk-driver poppler-utils fonts-noto-core imagemagick nodejs npm sqlite3)
 bench_pkgs=(chromium poppler-utils fonts-noto-core sqlite3)
 pkgs=("${core_pkgs[@]}")
 if [ "$want" = all ] || [ "$want" = e2e ]; then pkgs+=("${app_pkgs[@]}"); fi

@@ -9,6 +9,9 @@ use mizani_core::catalogue::IndicatorDef;
 use mizani_core::dashboard::{self as dash, Dashboard, IndicatorTile};
 use mizani_core::engine::{IndicatorValue, Scope};
 use mizani_core::entry::{self, Completeness, EntryCell, EntryGrid, EntrySaveReport};
+use mizani_core::export::{
+    self, ExportFormat, ExportInfo, ExportKind, ExportParams, TemplateRequest,
+};
 use mizani_core::import::ImportReport;
 use mizani_core::model::{
     Branch, DataElement, Indicator, Language, Objective, Organisation, Region,
@@ -93,8 +96,31 @@ async fn app_open_demo(app: AppHandle, s: State<'_, AppSession>) -> R<AppState> 
 }
 
 #[tauri::command]
-async fn app_open(s: State<'_, AppSession>, path: String) -> R<AppState> {
-    with(&s, move |x| x.open(&path)).await
+async fn app_open(
+    s: State<'_, AppSession>,
+    path: String,
+    passphrase: Option<String>,
+) -> R<AppState> {
+    with(&s, move |x| x.open(&path, passphrase.as_deref())).await
+}
+
+#[tauri::command]
+async fn app_unlock(s: State<'_, AppSession>, passphrase: String) -> R<AppState> {
+    with(&s, move |x| x.unlock(&passphrase)).await
+}
+
+#[tauri::command]
+async fn db_encrypt(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    passphrase: String,
+) -> R<api::EncryptionReport> {
+    job(&app, &s, "encrypt", move |x| x.encrypt(&passphrase)).await
+}
+
+#[tauri::command]
+async fn db_decrypt(app: AppHandle, s: State<'_, AppSession>) -> R<api::EncryptionReport> {
+    job(&app, &s, "encrypt", |x| x.decrypt()).await
 }
 
 #[tauri::command]
@@ -336,6 +362,34 @@ async fn export_indicators_csv(
             Some(x.lang()),
             Path::new(&path),
         )
+    })
+    .await
+}
+
+#[tauri::command]
+async fn export_data(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    kind: ExportKind,
+    params: ExportParams,
+    format: ExportFormat,
+    path: String,
+) -> R<ExportInfo> {
+    job(&app, &s, "export", move |x| {
+        export::export(x.store()?, kind, &params, format, Path::new(&path))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn template_create(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    request: TemplateRequest,
+    path: String,
+) -> R<ExportInfo> {
+    job(&app, &s, "export", move |x| {
+        export::export_template(x.store()?, &request, Path::new(&path))
     })
     .await
 }
@@ -755,6 +809,7 @@ fn watch_sync_folder(app: AppHandle, session: Arc<Mutex<Session>>) {
 
 /// Starts the desktop app.
 pub fn run() {
+    mizani_core::store::handle_file_size_signal();
     let shared = Arc::new(Mutex::new(Session::start()));
     let session = AppSession(shared.clone());
     let result = tauri::Builder::default()
@@ -770,6 +825,9 @@ pub fn run() {
             app_create,
             app_open_demo,
             app_open,
+            app_unlock,
+            db_encrypt,
+            db_decrypt,
             app_close,
             app_set_language,
             org_update,
@@ -795,6 +853,8 @@ pub fn run() {
             completeness,
             import_csv,
             export_indicators_csv,
+            export_data,
+            template_create,
             backup_create,
             report_create,
             backups_list,

@@ -60,10 +60,18 @@ fn main() -> Result<()> {
     println!();
 
     let dir = tempfile::tempdir().context("temporary directory")?;
-    // `MIZANI_BENCH_ONLY=sheet` runs only the spreadsheet-import figures (section 7).
-    if std::env::var("MIZANI_BENCH_ONLY").as_deref() == Ok("sheet") {
-        sheet::bench_sheet(dir.path())?;
-        return Ok(());
+    // `MIZANI_BENCH_ONLY=sheet` runs only the spreadsheet-import figures (section 7),
+    // `MIZANI_BENCH_ONLY=sync` only the synchronisation figures (section 6).
+    match std::env::var("MIZANI_BENCH_ONLY").as_deref() {
+        Ok("sheet") => {
+            sheet::bench_sheet(dir.path())?;
+            return Ok(());
+        }
+        Ok("sync") => {
+            bench_sync(dir.path())?;
+            return Ok(());
+        }
+        _ => {}
     }
     let db_path = dir.path().join("bench.sqlite");
     let csv_path = dir.path().join("measurements.csv");
@@ -273,6 +281,8 @@ fn main() -> Result<()> {
         &out_dir,
     )?;
     drop(store);
+
+    bench_sync(dir.path())?;
     println!();
     sheet::bench_sheet(dir.path())?;
 
@@ -281,6 +291,156 @@ fn main() -> Result<()> {
         "total benchmark time: {:.1} s; peak memory (VmHWM): {}",
         t_all.elapsed().as_secs_f64(),
         peak_rss().unwrap_or_else(|| "unknown".into())
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synchronisation by package files
+
+const SYNC_MONTH_GOAL_MS: f64 = 50.0;
+const SYNC_MONTH_GOAL_BYTES: usize = 4096;
+
+fn month_cells(rng: &mut SplitMix, elements: &[String]) -> Vec<mizani_core::entry::EntryCell> {
+    elements
+        .iter()
+        .map(|e| mizani_core::entry::EntryCell {
+            element: e.clone(),
+            value: format!("{}", 10 + (rng.next_u64() % 90_000)),
+            comment: None,
+        })
+        .collect()
+}
+
+/// Section 6: one branch-month package (export + import), the demo's enrolment file, and the
+/// initial synchronisation of a branch with ten years of data, on file databases.
+fn bench_sync(dir: &Path) -> Result<()> {
+    use mizani_core::sync;
+    section("6. Synchronisation by signed package files (file databases, WAL, synchronous=FULL)");
+    let dir = dir.join("sync");
+    std::fs::create_dir_all(&dir)?;
+    // The demo as head office; a branch site for N01.
+    let mut hq = Store::open(&dir.join("hq.sqlite"))?;
+    demo::load_demo(&mut hq)?;
+    let enrol = dir.join("n01.mizenrol");
+    let t = Instant::now();
+    let e = sync::site_enrol(&mut hq, &["N01".to_string()], None, &enrol)?;
+    let enrol_ms = ms(t.elapsed());
+    let mut br = Store::open(&dir.join("n01.sqlite"))?;
+    let t = Instant::now();
+    let j = sync::site_join(&mut br, &enrol)?;
+    let join_ms = ms(t.elapsed());
+    println!(
+        "  enrolment file of the demo (12 branches, 36 months, every table): {} written in {enrol_ms:.0} ms; joined in {join_ms:.0} ms ({} rows)",
+        human_bytes(e.bytes as u64),
+        thousands(j.rows as u64)
+    );
+    let hq_uid = sync::sync_status(&mut hq)?.site.uid;
+    let _ = hq_uid;
+    let elements: Vec<String> = mizani_core::repo::elements(br.conn())?
+        .into_iter()
+        .map(|e| e.code)
+        .collect();
+    // A branch month: every element of N01 for one month (corrections of existing months, so
+    // each value replaces one: the common case of a month entered, then sent).
+    let mut rng = SplitMix::new(7);
+    let mut times = Vec::new();
+    let mut sizes = Vec::new();
+    let mut counts = Vec::new();
+    let first = Month::parse("2024-01")?;
+    for i in 0..12 {
+        let m = first.plus(i).to_string();
+        mizani_core::entry::entry_save(&mut br, "N01", &m, &month_cells(&mut rng, &elements))?;
+        let t = Instant::now();
+        let (bytes, rep) = sync::sync_export_bytes(&mut br, None)?;
+        let r = sync::sync_import_bytes(&mut hq, &bytes, "bench")?;
+        times.push(ms(t.elapsed()));
+        sizes.push(bytes.len());
+        counts.push(rep.changes);
+        anyhow::ensure!(r.applied == rep.changes, "every change applied");
+        // Head office's acknowledgement back, so the next package carries one month only.
+        let b_uid = sync::sync_status(&mut br)?.site.uid;
+        let (ack, _) = sync::sync_export_bytes(&mut hq, Some(&b_uid))?;
+        sync::sync_import_bytes(&mut br, &ack, "ack")?;
+    }
+    times.sort_by(f64::total_cmp);
+    sizes.sort_unstable();
+    print_stats(
+        &format!(
+            "branch-month package ({} values, {} changes): export + import",
+            elements.len(),
+            counts[0]
+        ),
+        &times,
+        Some(SYNC_MONTH_GOAL_MS),
+    );
+    let size = sizes[sizes.len() / 2];
+    println!(
+        "  {:<46} median {size} bytes (max {})   goal ≤ {SYNC_MONTH_GOAL_BYTES} bytes: {}",
+        "branch-month package size",
+        sizes[sizes.len() - 1],
+        if size <= SYNC_MONTH_GOAL_BYTES {
+            "PASS"
+        } else {
+            "MISS"
+        }
+    );
+
+    // Ten years of a branch: head office holds them when the branch site is enrolled (the
+    // enrolment file carries them), or the branch site sends them in its first package.
+    let mut hq10 = Store::open(&dir.join("hq10.sqlite"))?;
+    api::init(
+        &mut hq10,
+        &InitRequest {
+            name: "Ten years".into(),
+            currency: "XOF".into(),
+            country: None,
+            language: None,
+            gni_per_capita: None,
+        },
+    )?;
+    api::branch_add(&mut hq10, "B01", "Branch one", Some("North"))?;
+    api::branch_add(&mut hq10, "B02", "Branch two", Some("North"))?;
+    let decade = Month::parse("2016-10")?;
+    let mut csv = String::from("branch,period,element,value\n");
+    for k in 0..120 {
+        let m = decade.plus(k);
+        for e in &elements {
+            let _ = writeln!(csv, "B01,{m},{e},{}", 10 + rng.next_u64() % 90_000);
+        }
+    }
+    mizani_core::import::import_csv_bytes(&mut hq10, "decade.csv", csv.as_bytes(), false)?;
+    let enrol10 = dir.join("b01.mizenrol");
+    let t = Instant::now();
+    let e10 = sync::site_enrol(&mut hq10, &["B01".to_string()], None, &enrol10)?;
+    let enrol10_ms = ms(t.elapsed());
+    let mut b10 = Store::open(&dir.join("b01.sqlite"))?;
+    let t = Instant::now();
+    sync::site_join(&mut b10, &enrol10)?;
+    let join10_ms = ms(t.elapsed());
+    println!(
+        "  branch with 10 years at head office ({} values): enrolment file {} in {enrol10_ms:.0} ms, join {join10_ms:.0} ms",
+        thousands(120 * elements.len() as u64),
+        human_bytes(e10.bytes as u64)
+    );
+    // The other way: a branch site that entered ten years offline sends them in one package.
+    let enrol_b2 = dir.join("b02.mizenrol");
+    sync::site_enrol(&mut hq10, &["B02".to_string()], None, &enrol_b2)?;
+    let mut b2 = Store::open(&dir.join("b02.sqlite"))?;
+    sync::site_join(&mut b2, &enrol_b2)?;
+    let csv2 = csv.replace("B01,", "B02,");
+    mizani_core::import::import_csv_bytes(&mut b2, "decade.csv", csv2.as_bytes(), false)?;
+    let t = Instant::now();
+    let (bytes, rep) = sync::sync_export_bytes(&mut b2, None)?;
+    let export_ms = ms(t.elapsed());
+    let t = Instant::now();
+    let r = sync::sync_import_bytes(&mut hq10, &bytes, "decade")?;
+    let import_ms = ms(t.elapsed());
+    anyhow::ensure!(r.applied == rep.changes, "every change applied");
+    println!(
+        "  branch site sending 10 years at once: {} changes, package {}, export {export_ms:.0} ms, import {import_ms:.0} ms",
+        thousands(rep.changes as u64),
+        human_bytes(bytes.len() as u64)
     );
     Ok(())
 }

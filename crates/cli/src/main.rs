@@ -11,6 +11,7 @@ macro_rules! outln {
     }};
 }
 
+mod export;
 mod format;
 mod sheet;
 mod spm;
@@ -41,6 +42,10 @@ struct Cli {
     /// Print JSON for scripts instead of tables
     #[arg(long, global = true)]
     json: bool,
+    /// File holding the passphrase of an encrypted database (else $MIZANI_PASSPHRASE, else
+    /// asked on the terminal)
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -157,6 +162,11 @@ enum Cmd {
         #[arg(short, long, value_name = "FILE.pdf")]
         output: PathBuf,
     },
+    /// Export indicators, measurements, objectives, an assessment, actions or decisions as
+    /// CSV or XLSX
+    Export(export::ExportArgs),
+    /// Write the XLSX data-entry template of a month: one sheet per branch, to fill and import
+    Template(export::TemplateArgs),
     /// Client-protection self-assessments: answer, score, compare, export, import
     #[command(subcommand)]
     Assessment(spm::AssessmentCmd),
@@ -175,6 +185,21 @@ enum Cmd {
     /// Synchronisation by signed package files: export, import, sync folder, status, conflicts
     #[command(subcommand)]
     Sync(sync::SyncCmd),
+    /// Encrypt the database with a passphrase (SQLCipher); its backups are encrypted alike
+    Encrypt {
+        /// File holding the new passphrase (else $MIZANI_NEW_PASSPHRASE, else asked twice)
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Change the passphrase of an encrypted database
+    #[command(subcommand)]
+    Passphrase(PassphraseCmd),
+    /// Remove the encryption: the database becomes readable without a passphrase
+    Decrypt {
+        /// Really do it
+        #[arg(long)]
+        yes: bool,
+    },
     /// Check the database: SQLite integrity and the domain's consistency
     Check,
     /// Backups
@@ -288,6 +313,16 @@ struct ObjectiveArgs {
 }
 
 #[derive(Subcommand)]
+enum PassphraseCmd {
+    /// Set a new passphrase (the old one is needed to open the database first)
+    Change {
+        /// File holding the new passphrase (else $MIZANI_NEW_PASSPHRASE, else asked twice)
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum BackupCmd {
     /// Write a consistent copy of the database (SQLite online backup)
     Create {
@@ -297,14 +332,68 @@ enum BackupCmd {
     },
 }
 
+/// The passphrase for an encrypted database: `--passphrase-file`, else $MIZANI_PASSPHRASE.
+static PASSPHRASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+fn read_secret(file: &Path, what: &str) -> Result<String, CoreError> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        CoreError::new(
+            ErrorCode::Io,
+            format!("cannot read the {what} file {}: {e}", file.display()),
+        )
+    })?;
+    Ok(text.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// A new passphrase: from `file`, else $MIZANI_NEW_PASSPHRASE, else asked twice on the terminal.
+fn new_passphrase(file: Option<&Path>) -> Result<String, CoreError> {
+    use std::io::IsTerminal as _;
+    if let Some(f) = file {
+        return read_secret(f, "new passphrase");
+    }
+    if let Ok(p) = std::env::var("MIZANI_NEW_PASSPHRASE") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CoreError::invalid(
+            "give the new passphrase with --new-passphrase-file FILE or $MIZANI_NEW_PASSPHRASE",
+        ));
+    }
+    let io = |e: std::io::Error| CoreError::new(ErrorCode::Io, e.to_string());
+    let a = rpassword::prompt_password("New passphrase: ").map_err(io)?;
+    let b = rpassword::prompt_password("Same passphrase again: ").map_err(io)?;
+    if a != b {
+        return Err(CoreError::invalid(
+            "the two passphrases differ; nothing was changed",
+        ));
+    }
+    Ok(a)
+}
+
 pub(crate) fn open_existing(db: &Path) -> Result<Store, CoreError> {
+    use std::io::IsTerminal as _;
     if !db.exists() {
         return Err(CoreError::not_found(format!(
             "there is no database at {}; create one with `mizani init` or `mizani demo`",
             db.display()
         )));
     }
-    Store::open(db)
+    let key = PASSPHRASE.get().cloned().flatten();
+    match Store::open_with_key(db, key.as_deref()) {
+        Err(e) if e.code == ErrorCode::PassphraseRequired && std::io::stdin().is_terminal() => {
+            let p = rpassword::prompt_password(format!("Passphrase for {}: ", db.display()))
+                .map_err(|e| CoreError::new(ErrorCode::Io, e.to_string()))?;
+            Store::open_with_key(db, Some(&p))
+        }
+        Err(e) if e.code == ErrorCode::PassphraseRequired => Err(CoreError::new(
+            ErrorCode::PassphraseRequired,
+            format!(
+                "{}; give it with --passphrase-file FILE or $MIZANI_PASSPHRASE",
+                e.message
+            ),
+        )),
+        r => r,
+    }
 }
 
 /// Refuses an output file that cannot be written before any work is done: a folder, or a file
@@ -485,6 +574,13 @@ fn indicator_def(store: &Store, a: &IndicatorArgs) -> Result<IndicatorDef, CoreE
 fn run(cli: Cli) -> Result<(), CoreError> {
     let db = mizani_core::store::resolve_db_path(cli.db.as_deref())?;
     let json = cli.json;
+    let key = match &cli.passphrase_file {
+        Some(f) => Some(read_secret(f, "passphrase")?),
+        None => std::env::var("MIZANI_PASSPHRASE")
+            .ok()
+            .filter(|p| !p.is_empty()),
+    };
+    let _ = PASSPHRASE.set(key);
     match cli.cmd {
         Cmd::Init {
             org,
@@ -745,12 +841,82 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 );
             }
         }
+        Cmd::Export(a) => export::export(&db, json, a)?,
+        Cmd::Template(a) => export::template(&db, json, a)?,
         Cmd::Assessment(c) => spm::assessment(&db, json, c)?,
         Cmd::Action(c) => spm::action(&db, json, c)?,
         Cmd::Alignment(c) => spm::alignment(&db, json, c)?,
         Cmd::Decision(c) => spm::decision(&db, json, c)?,
         Cmd::Site(c) => sync::site(&db, json, c)?,
         Cmd::Sync(c) => sync::sync(&db, json, c)?,
+        Cmd::Encrypt {
+            new_passphrase_file,
+        } => {
+            let mut store = open_existing(&db)?;
+            if store.is_encrypted() {
+                return Err(CoreError::conflict(
+                    "the database is already encrypted; use `mizani passphrase change`",
+                ));
+            }
+            let p = new_passphrase(new_passphrase_file.as_deref())?;
+            let r = api::encrypt_database(&mut store, &p)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                outln!(
+                    "Encrypted {}. Backup (encrypted): {}",
+                    db.display(),
+                    r.backup
+                );
+                for b in &r.removed_backups {
+                    outln!("removed the unencrypted backup {b}");
+                }
+                outln!("Keep the passphrase safe: without it nobody, not even Mizani's authors, can read this data or its backups.");
+            }
+        }
+        Cmd::Passphrase(PassphraseCmd::Change {
+            new_passphrase_file,
+        }) => {
+            let mut store = open_existing(&db)?;
+            if !store.is_encrypted() {
+                return Err(CoreError::conflict(
+                    "the database is not encrypted; use `mizani encrypt`",
+                ));
+            }
+            let p = new_passphrase(new_passphrase_file.as_deref())?;
+            let r = api::encrypt_database(&mut store, &p)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                outln!(
+                    "New passphrase set for {}. Backup: {}",
+                    db.display(),
+                    r.backup
+                );
+                outln!("Older backups keep the passphrase they were made with.");
+            }
+        }
+        Cmd::Decrypt { yes } => {
+            let mut store = open_existing(&db)?;
+            if !store.is_encrypted() {
+                return Err(CoreError::conflict("the database is not encrypted"));
+            }
+            if !yes {
+                return Err(CoreError::invalid(
+                    "decrypting makes the database readable by anyone with the file: add --yes to do it",
+                ));
+            }
+            let r = api::decrypt_database(&mut store)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                outln!(
+                    "{} is no longer encrypted. Backup: {}",
+                    db.display(),
+                    r.backup
+                );
+            }
+        }
         Cmd::Check => {
             let store = open_existing(&db)?;
             let r = api::check(&store)?;
@@ -790,6 +956,7 @@ fn run(cli: Cli) -> Result<(), CoreError> {
 }
 
 fn main() -> ExitCode {
+    mizani_core::store::handle_file_size_signal();
     let cli = Cli::parse();
     let json = cli.json;
     match run(cli) {
@@ -811,7 +978,9 @@ fn main() -> ExitCode {
                 | ErrorCode::Conflict
                 | ErrorCode::NotInitialised
                 | ErrorCode::NotOwned
-                | ErrorCode::PackageRefused => 2,
+                | ErrorCode::PackageRefused
+                | ErrorCode::PassphraseRequired
+                | ErrorCode::PassphraseWrong => 2,
                 _ => 1,
             })
         }

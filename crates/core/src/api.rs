@@ -660,6 +660,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
         }
     }
     problems.extend(crate::spm::check(conn)?);
+    problems.extend(crate::sync::check(conn)?);
     Ok(CheckReport {
         ok: problems.is_empty(),
         integrity,
@@ -882,9 +883,12 @@ pub fn indicators_csv(values: &[IndicatorValue], scope: &Scope) -> Result<String
     String::from_utf8(bytes).map_err(|e| CoreError::new(ErrorCode::Io, e.to_string()))
 }
 
-/// Writes a file atomically: a temporary file beside it, then a rename. No partial file is
-/// left behind on failure.
+/// Writes a file atomically: a temporary file beside it, flushed to the disk, then a rename
+/// (and the folder flushed), so that the file is either the old one or the complete new one,
+/// even after a crash or a power cut. No partial file is left behind on failure (a full
+/// disk included: the message says so).
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -894,13 +898,26 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let res = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
+    let res = std::fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|_| std::fs::rename(&tmp, path));
     if let Err(e) = res {
         let _ = std::fs::remove_file(&tmp);
         return Err(CoreError::new(
             ErrorCode::Io,
-            format!("cannot write {}: {e}", path.display()),
+            format!(
+                "cannot write {}: {}; no file was written",
+                path.display(),
+                crate::error::io_reason(&e)
+            ),
         ));
+    }
+    // The rename is durable once the folder is flushed (not possible on every system).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
     Ok(())
 }
@@ -1020,5 +1037,48 @@ pub fn data_range(store: &Store) -> Result<DataRange> {
         first_month: first.map(|m| m.to_string()),
         last_month: last.map(|m| m.to_string()),
         default_period,
+    })
+}
+
+/// What encrypting, re-keying or decrypting did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EncryptionReport {
+    pub encrypted: bool,
+    /// A backup made just after, with the new key.
+    pub backup: String,
+    /// Backups in the backup folder that were not encrypted with the database's current key
+    /// setting and were removed (a stolen laptop must not keep a readable copy).
+    pub removed_backups: Vec<String>,
+}
+
+/// Encrypts the database with `passphrase` (or changes its passphrase), then writes a fresh
+/// encrypted backup and removes the unencrypted backups beside the database. There is no back
+/// door: a forgotten passphrase means the data (and its encrypted backups) cannot be read.
+pub fn encrypt_database(store: &mut Store, passphrase: &str) -> Result<EncryptionReport> {
+    store.rekey(Some(passphrase))?;
+    let backup = backup_create(store, None)?;
+    let mut removed = Vec::new();
+    for b in backups_list(store)? {
+        let p = Path::new(&b.path);
+        if !crate::store::looks_encrypted(p) && std::fs::remove_file(p).is_ok() {
+            removed.push(b.path);
+        }
+    }
+    Ok(EncryptionReport {
+        encrypted: true,
+        backup: backup.display().to_string(),
+        removed_backups: removed,
+    })
+}
+
+/// Removes the encryption (the database becomes readable without a passphrase); the encrypted
+/// backups stay encrypted.
+pub fn decrypt_database(store: &mut Store) -> Result<EncryptionReport> {
+    store.rekey(None)?;
+    let backup = backup_create(store, None)?;
+    Ok(EncryptionReport {
+        encrypted: false,
+        backup: backup.display().to_string(),
+        removed_backups: Vec::new(),
     })
 }

@@ -33,6 +33,10 @@ pub enum ErrorCode {
     NotOwned,
     /// A synchronisation or enrolment file was refused as a whole; the database is unchanged.
     PackageRefused,
+    /// The database is encrypted: its passphrase is needed to open it.
+    PassphraseRequired,
+    /// The passphrase given does not open the database.
+    PassphraseWrong,
 }
 
 impl ErrorCode {
@@ -50,6 +54,8 @@ impl ErrorCode {
             ErrorCode::Database => "database",
             ErrorCode::NotOwned => "not_owned",
             ErrorCode::PackageRefused => "package_refused",
+            ErrorCode::PassphraseRequired => "passphrase_required",
+            ErrorCode::PassphraseWrong => "passphrase_wrong",
         }
     }
 }
@@ -74,6 +80,22 @@ pub struct CoreError {
     pub details: Vec<String>,
     /// Field-level problems of a form.
     pub fields: Vec<FieldError>,
+    /// What kept SQLite from reading or writing the database file (disk full, read-only,
+    /// I/O error), so that the store can name the file and the folder in the message.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub(crate) storage: Option<StorageFault>,
+}
+
+/// Why the database file could not be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StorageFault {
+    /// SQLITE_FULL: no space left (or a file size limit).
+    Full,
+    /// SQLITE_IOERR: the write or sync failed (a file size limit gives EFBIG here).
+    Io,
+    /// SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM: the file or its folder cannot be written.
+    ReadOnly,
 }
 
 impl CoreError {
@@ -83,6 +105,7 @@ impl CoreError {
             message: message.into(),
             details: Vec::new(),
             fields: Vec::new(),
+            storage: None,
         }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -132,6 +155,12 @@ impl From<rusqlite::Error> for CoreError {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode as E;
         if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            let storage = |fault: StorageFault, message: String| {
+                let mut c = CoreError::new(ErrorCode::Io, message);
+                c.storage = Some(fault);
+                c.details = vec![format!("SQLite: {e}")];
+                c
+            };
             match f.code {
                 E::NotADatabase | E::DatabaseCorrupt => {
                     return CoreError::new(
@@ -144,12 +173,22 @@ impl From<rusqlite::Error> for CoreError {
                     "the database is busy (another Mizani window or command is writing); try again",
                 ),
                 E::ReadOnly | E::CannotOpen | E::PermissionDenied => {
-                    return CoreError::new(ErrorCode::Io, format!("cannot write the database: {e}"))
+                    return storage(
+                        StorageFault::ReadOnly,
+                        format!("the database cannot be written ({e}); nothing was changed"),
+                    )
                 }
                 E::DiskFull => {
-                    return CoreError::new(
-                        ErrorCode::Io,
-                        "the disk is full: nothing was saved; free some space and try again",
+                    return storage(
+                        StorageFault::Full,
+                        "the disk is full: nothing was saved; free some space and try again"
+                            .into(),
+                    )
+                }
+                E::SystemIoFailure => {
+                    return storage(
+                        StorageFault::Io,
+                        format!("the disk refused to write the database ({e}; the disk may be full); nothing was saved; free some space or check the disk and try again"),
                     )
                 }
                 _ => {}
@@ -159,9 +198,23 @@ impl From<rusqlite::Error> for CoreError {
     }
 }
 
+/// A plain reason for a failed file write: "the disk is full" rather than "os error 28".
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::StorageFull => format!("the disk is full ({e})"),
+        K::FileTooLarge => format!("the disk is full or the file is too large ({e})"),
+        K::ReadOnlyFilesystem => format!("the disk is read-only ({e})"),
+        K::PermissionDenied => {
+            format!("permission denied: the folder or file is read-only for you ({e})")
+        }
+        _ => e.to_string(),
+    }
+}
+
 impl From<std::io::Error> for CoreError {
     fn from(e: std::io::Error) -> Self {
-        CoreError::new(ErrorCode::Io, e.to_string())
+        CoreError::new(ErrorCode::Io, io_reason(&e))
     }
 }
 

@@ -48,6 +48,14 @@ pub enum EvalIssue {
     MissingOrgParam(OrgParam),
 }
 
+/// Most tokens (numbers, names, signs, parentheses) in a formula; the built-in ones have at
+/// most 9. Counted in tokens, not characters, so that the canonical form (which adds spaces)
+/// of an accepted formula is accepted too.
+pub const MAX_TOKENS: usize = 1000;
+/// Deepest nesting of parentheses, functions and signs accepted: the parser, the evaluator
+/// and the display recurse, and a formula such as `((((…` must not exhaust the stack.
+pub const MAX_NESTING: usize = 64;
+
 pub(crate) fn formula_error(src: &str, pos: usize, what: impl fmt::Display) -> CoreError {
     let message = format!("formula '{src}', at position {pos}: {what}");
     CoreError::new(ErrorCode::InvalidFormula, message.clone()).with_fields(vec![
@@ -75,6 +83,14 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>> {
     while i < chars.len() {
         let c = chars[i];
         let pos = i + 1;
+        if out.len() == MAX_TOKENS && !c.is_whitespace() {
+            let head: String = chars.iter().take(40).collect();
+            return Err(formula_error(
+                &format!("{head}…"),
+                pos,
+                format!("the formula is too long (more than {MAX_TOKENS} numbers, names, signs and parentheses)"),
+            ));
+        }
         if c.is_whitespace() {
             i += 1;
         } else if c.is_ascii_digit() || c == '.' {
@@ -86,6 +102,10 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>> {
             let v: f64 = text
                 .parse()
                 .map_err(|_| formula_error(src, pos, format!("'{text}' is not a number")))?;
+            if !v.is_finite() {
+                // It would be stored as "inf", which reads back as a data element's name.
+                return Err(formula_error(src, pos, "this number is too large"));
+            }
             out.push((Tok::Num(v), pos));
         } else if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
@@ -120,9 +140,22 @@ struct Parser<'a> {
     src: &'a str,
     toks: Vec<(Tok, usize)>,
     i: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
+    /// Enters one level of nesting (a parenthesis or a sign) at `pos`.
+    fn nest(&mut self, pos: usize) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(formula_error(
+                self.src,
+                pos,
+                format!("the formula nests too deeply (more than {MAX_NESTING} levels of parentheses or signs)"),
+            ));
+        }
+        Ok(())
+    }
     fn end_pos(&self) -> usize {
         self.src.chars().count() + 1
     }
@@ -157,8 +190,11 @@ impl Parser<'_> {
     }
     fn unary(&mut self) -> Result<Expr> {
         if let Some(Tok::Op('-')) = self.peek() {
+            self.nest(self.pos())?;
             self.i += 1;
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Neg(Box::new(inner)));
         }
         self.primary()
     }
@@ -171,8 +207,10 @@ impl Parser<'_> {
         match tok {
             Tok::Num(v) => Ok(Expr::Num(v)),
             Tok::LParen => {
+                self.nest(pos)?;
                 let e = self.expr()?;
                 self.expect_rparen(pos)?;
+                self.depth -= 1;
                 Ok(e)
             }
             Tok::Ident(name) => {
@@ -250,7 +288,12 @@ impl Expr {
         if toks.is_empty() {
             return Err(formula_error(src, 1, "the formula is empty"));
         }
-        let mut p = Parser { src, toks, i: 0 };
+        let mut p = Parser {
+            src,
+            toks,
+            i: 0,
+            depth: 0,
+        };
         let e = p.expr()?;
         if p.i < p.toks.len() {
             let pos = p.pos();
@@ -376,8 +419,9 @@ impl fmt::Display for Expr {
                     write!(f, "{a}")?;
                 }
                 write!(f, " {sym} ")?;
-                // Right operand of - and / needs parentheses at equal precedence.
-                if prec(b) < p || (prec(b) == p && matches!(op, BinOp::Sub | BinOp::Div)) {
+                // A right operand of equal precedence keeps its parentheses whatever the
+                // operator: `a + (b - c)` is not computed like `a + b - c` in floating point.
+                if prec(b) <= p {
                     write!(f, "({b})")
                 } else {
                     write!(f, "{b}")
@@ -475,6 +519,115 @@ mod tests {
                 e.message
             );
         }
+    }
+
+    /// Deep nesting (`((((…`, `----…`) overflowed the stack of the recursive parser (and of
+    /// the evaluator and display after it), a crash of the app's worker thread.
+    #[test]
+    fn deep_nesting_and_huge_formulas_are_refused_not_a_crash() {
+        for src in [
+            "(".repeat(100_000),
+            format!(
+                "{}glp{}",
+                "(".repeat(MAX_NESTING + 1),
+                ")".repeat(MAX_NESTING + 1)
+            ),
+            format!("{}glp", "-".repeat(100_000)),
+            "1+".repeat(50_000) + "1",
+        ] {
+            let e = Expr::parse(&src).expect_err("refused");
+            assert_eq!(e.code, ErrorCode::InvalidFormula, "{}", e.message);
+            assert!(
+                e.message.contains("too deeply") || e.message.contains("too long"),
+                "the reason is given: {}",
+                e.message
+            );
+            assert!(
+                e.message.len() < 300,
+                "the message does not repeat the whole formula"
+            );
+        }
+        let ok = format!("{}glp{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert_eq!(
+            eval(&ok, &[("glp", 2.0)]),
+            Ok(2.0),
+            "{MAX_NESTING} levels are fine"
+        );
+        let long = vec!["glp"; 300].join(" + ");
+        assert_eq!(
+            eval(&long, &[("glp", 1.0)]),
+            Ok(300.0),
+            "a long sum is fine"
+        );
+    }
+
+    /// Found by fuzzing (`make fuzz`, target `formula`): the canonical form dropped the
+    /// parentheses of `a + (b - c)` (and `a * (b / c)`), which then evaluated as
+    /// `(a + b) - c`: another rounding, so a stored formula gave another value than the one
+    /// typed (0.19999999999999996 instead of 0.20000000000000018 for the input below).
+    #[test]
+    fn the_canonical_form_keeps_the_order_of_evaluation() {
+        for (src, canonical) in [
+            ("a +(-se-F*.6)", "a + (-se - F * 0.6)"),
+            ("a + (b + c)", "a + (b + c)"),
+            ("a * (b / c)", "a * (b / c)"),
+            ("a + b + c", "a + b + c"),
+            ("(a - b) - c", "a - b - c"),
+        ] {
+            let e = Expr::parse(src).expect("parses");
+            assert_eq!(e.to_string(), canonical, "canonical form of {src}");
+            let again = Expr::parse(canonical).expect("parses again");
+            let vals = [
+                ("a", 0.1),
+                ("b", 0.7),
+                ("c", 0.3),
+                ("se", 0.5),
+                ("F", 0.1 / 3.0),
+            ];
+            let v = |x: &Expr| {
+                x.eval(
+                    &mut |c, _| vals.iter().find(|k| k.0 == c).map(|k| k.1).unwrap_or(1.0),
+                    None,
+                )
+            };
+            assert_eq!(v(&e), v(&again), "the same value for {src}");
+        }
+    }
+
+    /// A number beyond f64 became infinity, written "inf" in the canonical form, which then
+    /// read back as a reference to a data element called `inf`.
+    #[test]
+    fn a_number_too_large_is_refused() {
+        let src = format!("glp * 1{}", "0".repeat(400));
+        let e = Expr::parse(&src).expect_err("refused");
+        assert!(
+            e.message.contains("too large") && e.message.contains("position 7"),
+            "{}",
+            e.message
+        );
+        let ok = format!("1{}", "0".repeat(300));
+        let e = Expr::parse(&ok).expect("1e300 is a number");
+        assert_eq!(
+            Expr::parse(&e.to_string()).expect("again").to_string(),
+            e.to_string()
+        );
+    }
+
+    /// Found by fuzzing (`make fuzz`, target `formula`): with a limit in characters, a formula
+    /// just under it was accepted but its canonical form — the stored one, with spaces around
+    /// the operators — was over it and no longer parsed. The limit is now in tokens.
+    #[test]
+    fn the_canonical_form_of_any_accepted_formula_parses_again() {
+        let terms = MAX_TOKENS / 2;
+        let src = vec!["glp"; terms].join("+");
+        let e = Expr::parse(&src).expect("just under the limit");
+        let canonical = e.to_string();
+        assert!(canonical.len() > src.len(), "the canonical form is longer");
+        let again = Expr::parse(&canonical).expect("the canonical form parses");
+        assert_eq!(again.to_string(), canonical, "and is stable");
+        let over = vec!["glp"; terms + 1].join("+");
+        let err = Expr::parse(&over).expect_err("over the limit");
+        assert!(err.message.contains("too long"), "{}", err.message);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod engine;
 pub mod entry;
 pub mod error;
+pub mod export;
 pub mod expr;
 pub mod import;
 pub mod model;

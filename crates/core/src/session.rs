@@ -46,18 +46,16 @@ impl AppSettings {
             .unwrap_or_default()
     }
 
-    /// Atomic save: write a temporary file, then rename.
+    /// Atomic save (a temporary file flushed to the disk, then renamed): a crash or a full
+    /// disk leaves the previous settings, never a partial file.
     pub fn save(&self) -> Result<()> {
         let path = settings_path()?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_vec_pretty(self)
             .map_err(|e| CoreError::new(ErrorCode::Io, format!("settings: {e}")))?;
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(())
+        crate::api::write_file_atomic(&path, &text)
     }
 }
 
@@ -76,6 +74,10 @@ pub struct AppState {
     pub open_error: Option<CoreError>,
     /// Page to show first (`MIZANI_START_PAGE`, for screenshots and debugging).
     pub start_page: Option<String>,
+    /// Whether the open database is encrypted (SQLCipher, with a passphrase).
+    pub encrypted: bool,
+    /// The last database, encrypted, waiting for its passphrase (shown on the welcome screen).
+    pub locked_db: Option<String>,
 }
 
 #[derive(Default)]
@@ -132,6 +134,13 @@ impl Session {
             start_page: std::env::var("MIZANI_START_PAGE")
                 .ok()
                 .filter(|p| !p.is_empty()),
+            encrypted: self.store.as_ref().is_some_and(Store::is_encrypted),
+            locked_db: match (&self.store, &self.open_error) {
+                (None, Some(e)) if e.code == ErrorCode::PassphraseRequired => {
+                    self.settings.last_db.clone()
+                }
+                _ => None,
+            },
         })
     }
 
@@ -167,8 +176,26 @@ impl Session {
         self.state()
     }
 
-    /// Opens an existing Mizani database.
-    pub fn open(&mut self, path: &str) -> Result<AppState> {
+    /// Opens the last database, which is encrypted, with its passphrase.
+    pub fn unlock(&mut self, passphrase: &str) -> Result<AppState> {
+        let Some(path) = self.settings.last_db.clone() else {
+            return Err(CoreError::not_found("there is no database to unlock"));
+        };
+        self.open(&path, Some(passphrase))
+    }
+
+    /// Encrypts the open database (or changes its passphrase); see [`api::encrypt_database`].
+    pub fn encrypt(&mut self, passphrase: &str) -> Result<api::EncryptionReport> {
+        api::encrypt_database(self.store_mut()?, passphrase)
+    }
+
+    /// Removes the encryption of the open database.
+    pub fn decrypt(&mut self) -> Result<api::EncryptionReport> {
+        api::decrypt_database(self.store_mut()?)
+    }
+
+    /// Opens an existing Mizani database (with its passphrase when it is encrypted).
+    pub fn open(&mut self, path: &str, passphrase: Option<&str>) -> Result<AppState> {
         let p = Path::new(path.trim());
         if !p.exists() {
             return Err(CoreError::not_found(format!(
@@ -176,7 +203,7 @@ impl Session {
                 p.display()
             )));
         }
-        let store = Store::open(p)?;
+        let store = Store::open_with_key(p, passphrase)?;
         if !crate::repo::is_initialised(store.conn())? {
             return Err(CoreError::new(
                 ErrorCode::NotInitialised,

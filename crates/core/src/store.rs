@@ -2,7 +2,7 @@
 //! transaction, `user_version` guard) and the single write path ([`Store::write`]) that runs in
 //! an IMMEDIATE transaction and records every change in the audit trail.
 
-use crate::error::{CoreError, ErrorCode, Result};
+use crate::error::{CoreError, ErrorCode, Result, StorageFault};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -63,11 +63,25 @@ pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// Keeps a file-size limit (`ulimit -f`, `prlimit --fsize`) from killing the process in the
+/// middle of a write: with SIGXFSZ handled, a write past the limit fails with EFBIG instead,
+/// which SQLite reports as an I/O error and the write path as "nothing was saved", like a full
+/// disk. Front ends call it once at start.
+pub fn handle_file_size_signal() {
+    #[cfg(unix)]
+    {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, flag);
+    }
+}
+
 /// An open Mizani database.
 pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
     user: String,
+    /// The passphrase of an encrypted database (SQLCipher), kept to encrypt its backups alike.
+    key: Option<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -82,7 +96,9 @@ impl std::fmt::Debug for Store {
 fn configure(conn: &Connection, in_memory: bool) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    if !in_memory {
+    // A file the user cannot write (read-only file or folder) is opened read-only by SQLite:
+    // it can still be read, and any write is refused with a message naming the folder.
+    if !in_memory && !conn.is_readonly(rusqlite::MAIN_DB)? {
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(CoreError::new(
@@ -100,7 +116,13 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<()> {
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// An encrypted database needs [`Store::open_with_key`].
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with_key(path, None)
+    }
+
+    /// Opens the database at `path` with its passphrase when it is encrypted (SQLCipher).
+    pub fn open_with_key(path: &Path, key: Option<&str>) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 CoreError::new(
@@ -113,19 +135,63 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path).map_err(|e| {
-            CoreError::new(
-                ErrorCode::Io,
-                format!("cannot open {}: {e}", path.display()),
-            )
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if dir_writable(dir) {
+                CoreError::new(
+                    ErrorCode::Io,
+                    format!("cannot open {}: {e}", path.display()),
+                )
+            } else {
+                storage_error(Some(path), CoreError::from(e), true)
+            }
         })?;
+        // A passphrase given for a plain database is not needed (and would not open it).
+        let plain = std::fs::metadata(path).is_ok_and(|m| m.len() > 0) && !looks_encrypted(path);
+        let key = key.filter(|k| !k.is_empty() && !plain);
+        if let Some(k) = key {
+            conn.pragma_update(None, "key", k)?;
+        }
+        // The first read decrypts the first page: a wrong or missing passphrase shows here.
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            let name = path.display();
+            let not_db = matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::NotADatabase)
+            );
+            return Err(match (not_db, key.is_some(), looks_encrypted(path)) {
+                (true, true, _) => CoreError::new(
+                    ErrorCode::PassphraseWrong,
+                    format!("this passphrase does not open {name}; check it (capitals, spaces) and try again"),
+                ),
+                (true, false, true) => CoreError::new(
+                    ErrorCode::PassphraseRequired,
+                    format!("{name} is encrypted, or it is not a Mizani database: if it is encrypted, enter its passphrase to open it"),
+                ),
+                (true, false, false) => CoreError::new(
+                    ErrorCode::DatabaseDamaged,
+                    format!("{name} is not a Mizani database, or it is damaged"),
+                ),
+                // Read-only folder, disk full, I/O error: named plainly (see storage_error).
+                _ => storage_error(Some(path), CoreError::from(e), true),
+            });
+        }
         let mut store = Store {
             conn,
             path: Some(path.to_path_buf()),
             user: current_user(),
+            key: key.map(str::to_string),
         };
-        store.check_identity()?;
-        configure(&store.conn, false)?;
-        store.migrate()?;
+        let ready = (|| {
+            store.check_identity()?;
+            configure(&store.conn, false)?;
+            store.migrate()
+        })();
+        ready.map_err(|e| storage_error(Some(path), e, true))?;
         Ok(store)
     }
 
@@ -137,6 +203,7 @@ impl Store {
             conn,
             path: None,
             user: current_user(),
+            key: None,
         };
         store.migrate()?;
         Ok(store)
@@ -152,6 +219,85 @@ impl Store {
 
     pub fn set_user(&mut self, user: impl Into<String>) {
         self.user = user.into();
+    }
+
+    /// Whether the database is encrypted (opened with a passphrase).
+    pub fn is_encrypted(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Encrypts the database with `passphrase`, changes its passphrase, or (with `None`)
+    /// removes the encryption: the whole database is exported by SQLCipher into a new file with
+    /// the new key, which is checked and then swapped in atomically (rename); the old file is
+    /// gone. Backups made before keep the key they were made with.
+    pub fn rekey(&mut self, passphrase: Option<&str>) -> Result<()> {
+        let Some(path) = self.path.clone() else {
+            return Err(CoreError::invalid(
+                "an in-memory database cannot be encrypted",
+            ));
+        };
+        let new_key = passphrase.filter(|p| !p.is_empty());
+        if let Some(p) = new_key {
+            validate_passphrase(p)?;
+        }
+        if new_key.is_none() && self.key.is_none() {
+            return Err(CoreError::invalid("the database is not encrypted"));
+        }
+        let tmp = path.with_extension("rekey.partial");
+        let _ = std::fs::remove_file(&tmp);
+        let export = || -> Result<()> {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            self.conn.execute(
+                "ATTACH DATABASE ?1 AS rekeyed KEY ?2",
+                rusqlite::params![tmp.display().to_string(), new_key.unwrap_or("")],
+            )?;
+            let r = (|| -> Result<()> {
+                self.conn
+                    .query_row("SELECT sqlcipher_export('rekeyed')", [], |_| Ok(()))?;
+                let version = self.schema_version()?;
+                self.conn
+                    .pragma_update(Some("rekeyed"), "user_version", version)?;
+                self.conn
+                    .pragma_update(Some("rekeyed"), "application_id", APPLICATION_ID)?;
+                Ok(())
+            })();
+            self.conn.execute("DETACH DATABASE rekeyed", [])?;
+            r?;
+            // The new file opens with the new key and is sound before it replaces the old one.
+            let check = Connection::open(&tmp)?;
+            if let Some(k) = new_key {
+                check.pragma_update(None, "key", k)?;
+            }
+            let ok: String = check.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            if ok != "ok" {
+                return Err(CoreError::new(
+                    ErrorCode::DatabaseDamaged,
+                    format!("the re-encrypted copy failed its integrity check: {ok}"),
+                ));
+            }
+            Ok(())
+        };
+        if let Err(e) = export() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        // Swap: close this connection, rename over the database, reopen with the new key.
+        let old = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
+        drop(old);
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Io,
+                format!("cannot replace {}: {e}", path.display()),
+            )
+        })?;
+        let reopened = Store::open_with_key(&path, new_key)?;
+        self.conn = reopened.conn;
+        self.key = reopened.key;
+        Ok(())
     }
 
     /// Read access. Writes must go through [`Store::write`].
@@ -241,6 +387,16 @@ impl Store {
         action: &str,
         f: impl FnOnce(&mut WriteTx<'_>) -> Result<T>,
     ) -> Result<T> {
+        let path = self.path.clone();
+        self.write_inner(action, f)
+            .map_err(|e| storage_error(path.as_deref(), e, false))
+    }
+
+    fn write_inner<T>(
+        &mut self,
+        action: &str,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T>,
+    ) -> Result<T> {
         let user = self.user.clone();
         let tx = self
             .conn
@@ -279,6 +435,10 @@ impl Store {
                     format!("cannot write {}: {e}", tmp.display()),
                 )
             })?;
+            // A backup of an encrypted database is encrypted alike.
+            if let Some(k) = &self.key {
+                out.pragma_update(None, "key", k)?;
+            }
             {
                 let b = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
                 b.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
@@ -300,8 +460,124 @@ impl Store {
         if r.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
-        r
+        r.map_err(|e| match e.storage {
+            Some(fault) => {
+                let why = match fault {
+                    StorageFault::ReadOnly => "its folder is read-only",
+                    StorageFault::Full | StorageFault::Io => {
+                        "the disk is full or refused the write"
+                    }
+                };
+                let mut c = CoreError::new(
+                    ErrorCode::Io,
+                    format!(
+                        "cannot write the backup {}: {why}; no backup file was left (the database is unchanged)",
+                        dest.display()
+                    ),
+                );
+                c.details = e.details;
+                c
+            }
+            None => e,
+        })
     }
+}
+
+/// Whether the file at `path` looks like an encrypted database: it exists, is not empty, and
+/// does not start with SQLite's plain header.
+pub fn looks_encrypted(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    match std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)) {
+        Ok(()) => &head != b"SQLite format 3\0",
+        Err(_) => false,
+    }
+}
+
+/// A passphrase must be long enough to resist guessing on a stolen laptop.
+pub fn validate_passphrase(p: &str) -> Result<()> {
+    if p.chars().count() < 8 {
+        return Err(CoreError::field(
+            "passphrase",
+            "the passphrase is too short: use at least 8 characters (a few words are easy to remember and hard to guess)",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a file can be created in `dir` (probed with a file that is removed at once).
+fn dir_writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".mizani-write-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ),
+    }
+}
+
+/// Whether the file at `path` can be opened for writing (nothing is written).
+fn file_writable(path: &Path) -> bool {
+    match std::fs::OpenOptions::new().append(true).open(path) {
+        Ok(_) => true,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ),
+    }
+}
+
+/// Rewrites an error SQLite gave while reading or writing the database file (disk full,
+/// read-only file or folder, I/O error) into a plain message that names the file, says which
+/// of the file or its folder is read-only, and that nothing was saved. `opening`: the error
+/// came while opening the database (before any change was asked for).
+fn storage_error(path: Option<&Path>, mut e: CoreError, opening: bool) -> CoreError {
+    let (Some(fault), Some(path)) = (e.storage, path) else {
+        return e;
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let doing = if opening {
+        format!("cannot open the database {}", path.display())
+    } else {
+        format!("cannot save to the database {}", path.display())
+    };
+    e.message = match fault {
+        StorageFault::ReadOnly => {
+            let what = if !dir_writable(dir) {
+                format!("the database folder {} is read-only", dir.display())
+            } else if path.exists() && !file_writable(path) {
+                format!("the database file {} is read-only", path.display())
+            } else {
+                format!("the database {} cannot be written", path.display())
+            };
+            let cannot = if opening {
+                "Mizani cannot open the database there (SQLite writes its journal beside it)"
+            } else {
+                "Mizani cannot save there"
+            };
+            format!(
+                "{what}: {cannot}; nothing was changed. Ask for write access, or copy the database to a folder you can write to and open it there."
+            )
+        }
+        StorageFault::Full => format!(
+            "{doing}: the disk is full; nothing was saved (everything saved before is intact). Free some space and try again."
+        ),
+        StorageFault::Io => format!(
+            "{doing}: the disk refused a write (it may be full, or the file too large for it); nothing was saved (everything saved before is intact). Free some space or check the disk and try again."
+        ),
+    };
+    e
 }
 
 /// A table that the write path knows how to change.
@@ -841,7 +1117,12 @@ mod tests {
         let garbage = dir.path().join("garbage.sqlite");
         std::fs::write(&garbage, vec![7u8; 8192]).expect("write");
         let e = Store::open(&garbage).expect_err("not a database at all");
-        assert_eq!(e.code, ErrorCode::DatabaseDamaged, "{e}");
+        // Without a passphrase, random bytes cannot be told from an encrypted database: the
+        // message says both, and a passphrase then fails as wrong.
+        assert_eq!(e.code, ErrorCode::PassphraseRequired, "{e}");
+        assert!(e.message.contains("not a Mizani database"), "{e}");
+        let e = Store::open_with_key(&garbage, Some("any passphrase")).expect_err("still refused");
+        assert_eq!(e.code, ErrorCode::PassphraseWrong, "{e}");
     }
 
     #[test]

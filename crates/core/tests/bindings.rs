@@ -3,7 +3,8 @@
 //! `make bindings` (UPDATE_BINDINGS=1) rewrites them.
 
 use mizani_core::api::{
-    BackupInfo, CheckReport, DataRange, DbInfo, InitRequest, NewObjective, OrgUpdate,
+    BackupInfo, CheckReport, DataRange, DbInfo, EncryptionReport, InitRequest, NewObjective,
+    OrgUpdate,
 };
 use mizani_core::boardpack::SpmSection;
 use mizani_core::catalogue::IndicatorDef;
@@ -11,6 +12,7 @@ use mizani_core::dashboard::{Dashboard, IndicatorTile};
 use mizani_core::demo::DemoSummary;
 use mizani_core::engine::IndicatorValue;
 use mizani_core::entry::{Completeness, EntryCell, EntryGrid, EntrySaveReport};
+use mizani_core::export::{ExportFormat, ExportInfo, ExportKind, ExportParams, TemplateRequest};
 use mizani_core::import::ImportReport;
 use mizani_core::model::{Branch, DataElement, Indicator, Objective, Organisation, Region};
 use mizani_core::session::{AppSettings, AppState};
@@ -36,6 +38,7 @@ fn export_all(dir: &Path) {
         ($($t:ty),+ $(,)?) => { $( <$t>::export_all(&cfg).expect(concat!("export ", stringify!($t))); )+ };
     }
     export!(
+        EncryptionReport,
         SyncStatus,
         SiteInfo,
         Conflict,
@@ -97,6 +100,11 @@ fn export_all(dir: &Path) {
         DecisionEffects,
         SpmOverview,
         SpmSection,
+        ExportFormat,
+        ExportKind,
+        ExportParams,
+        ExportInfo,
+        TemplateRequest,
     );
 }
 

@@ -489,6 +489,14 @@ fn run_property(seed: u64) {
             break;
         }
     }
+    for (i, s) in sites.iter().enumerate() {
+        let c = api::check(s).expect("check runs");
+        assert!(
+            c.ok,
+            "seed {seed}: site {i} passes `mizani check` after the exchanges: {:?}",
+            c.problems
+        );
+    }
     let d0 = dump(&sites[0]);
     for (i, s) in sites.iter().enumerate().skip(1) {
         let di = dump(s);
@@ -523,4 +531,40 @@ fn exchange_count(sites: &mut [Store], from: usize, to: usize, to_uid: Option<&s
     let (bytes, _) = sync::sync_export_bytes(&mut sites[from], to_uid).expect("export");
     let r = sync::sync_import_bytes(&mut sites[to], &bytes, "q").expect("import");
     r.applied
+}
+
+#[test]
+fn check_finds_damage_in_the_sync_tables() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = hq();
+    let mut b = join(dir.path(), &mut h, "One", &["BR01"]);
+    enter(&mut b, "BR01", "2025-04", "glp", "1300");
+    assert!(
+        api::check(&b).expect("check").ok,
+        "a healthy branch site passes"
+    );
+    // Damage only another program could do, written straight into the file.
+    b.conn()
+        .execute(
+            "UPDATE change SET tbl = 'nonsense' WHERE lsn = (SELECT max(lsn) FROM change)",
+            [],
+        )
+        .expect("tamper");
+    b.conn()
+        .execute("UPDATE site_seen SET seq = 0", [])
+        .expect("tamper");
+    let r = api::check(&b).expect("check");
+    assert!(!r.ok, "the damage is found");
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.contains("unknown table 'nonsense'")),
+        "an unknown table in the change log is named: {:?}",
+        r.problems
+    );
+    assert!(
+        r.problems.iter().any(|p| p.contains("records having 0")),
+        "a change log ahead of what the site records is named: {:?}",
+        r.problems
+    );
 }

@@ -1,5 +1,5 @@
 // Each main screen at 1280×800: welcome, dashboard, objectives, indicators, data entry,
-// client protection, action plans, alignment, decision log, reports, settings. Written to docs/screenshots/ only with UPDATE_SCREENSHOTS=1
+// client protection, action plans, alignment, decision log, sync, reports, settings. Written to docs/screenshots/ only with UPDATE_SCREENSHOTS=1
 // (`make screenshots`), else to target/e2e/screens/.
 export const title = "screenshots of the main screens";
 
@@ -20,6 +20,7 @@ export default async function (t) {
     ["actions", "action-row"],
     ["alignment", "alignment-cell"],
     ["decisions", "decision-row"],
+    ["sync", "sync-role"],
     ["reports", null],
     ["settings", "settings-language"],
   ];

@@ -49,12 +49,18 @@ import type { NewDecision } from "./bindings/NewDecision";
 import type { DecisionEffects } from "./bindings/DecisionEffects";
 import type { DecisionReviewInput } from "./bindings/DecisionReviewInput";
 import type { SyncStatus } from "./bindings/SyncStatus";
+import type { EncryptionReport } from "./bindings/EncryptionReport";
 import type { SiteInfo } from "./bindings/SiteInfo";
 import type { EnrolReport } from "./bindings/EnrolReport";
 import type { PackageExportReport } from "./bindings/PackageExportReport";
 import type { PackageImportReport } from "./bindings/PackageImportReport";
 import type { FolderReport } from "./bindings/FolderReport";
 import type { Conflict } from "./bindings/Conflict";
+import type { ExportFormat } from "./bindings/ExportFormat";
+import type { ExportInfo } from "./bindings/ExportInfo";
+import type { ExportKind } from "./bindings/ExportKind";
+import type { ExportParams } from "./bindings/ExportParams";
+import type { TemplateRequest } from "./bindings/TemplateRequest";
 
 /** Sections of the board pack (mizani_report::Sections; every one is printed by default). */
 export type ReportSections = { summary: boolean; dual: boolean; objectives: boolean; branches: boolean; appendix: boolean };
@@ -95,7 +101,10 @@ export const ipc = {
   appState: () => call<AppState>("app_state"),
   appCreate: (req: InitRequest, path: string | null) => call<AppState>("app_create", { req, path }),
   appOpenDemo: () => call<AppState>("app_open_demo"),
-  appOpen: (path: string) => call<AppState>("app_open", { path }),
+  appOpen: (path: string, passphrase: string | null = null) => call<AppState>("app_open", { path, passphrase }),
+  appUnlock: (passphrase: string) => call<AppState>("app_unlock", { passphrase }),
+  dbEncrypt: (passphrase: string) => call<EncryptionReport>("db_encrypt", { passphrase }),
+  dbDecrypt: () => call<EncryptionReport>("db_decrypt"),
   appClose: () => call<AppState>("app_close"),
   appSetLanguage: (lang: Language) => call<AppState>("app_set_language", { lang }),
   orgUpdate: (update: OrgUpdate) => call<Organisation>("org_update", { update }),
@@ -126,6 +135,11 @@ export const ipc = {
   importCsv: (path: string, dryRun: boolean) => call<ImportReport>("import_csv", { path, dryRun }),
   exportIndicatorsCsv: (period: string, scope: string, path: string) =>
     call<number>("export_indicators_csv", { period, scope, path }),
+  /** An export (indicators, measurements, objectives, assessment, actions, decisions) as CSV or XLSX at `path`. */
+  exportData: (kind: ExportKind, params: ExportParams, format: ExportFormat, path: string) =>
+    call<ExportInfo>("export_data", { kind, params, format, path }),
+  /** The XLSX data-entry template of a month at `path`: one sheet per branch (every active branch when none is named). */
+  templateCreate: (request: TemplateRequest, path: string) => call<ExportInfo>("template_create", { request, path }),
   /** The board pack (or the branch one-pager) as PDF at `path`, or in the database's reports/ folder when null. */
   reportCreate: (period: string, scope: string, lang: Language, sections: ReportSections, branchPage: boolean, path: string | null) =>
     call<ReportInfo>("report_create", { period, scope, lang, sections, branchPage, path }),

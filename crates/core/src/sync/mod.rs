@@ -1478,3 +1478,55 @@ pub fn canonical_dump(conn: &Connection) -> Result<String> {
     }
     Ok(out)
 }
+
+/// Consistency of the synchronisation tables for `mizani check`: every change names a data
+/// table and has readable JSON, each origin's sequence numbers are what `site_seen` says this
+/// site has, and this site's key matches its id.
+pub fn check(conn: &Connection) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut stmt = conn.prepare("SELECT DISTINCT tbl FROM change")?;
+    let tables = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for t in tables {
+        if crate::store::data_table(&t).is_none() {
+            problems.push(format!("the sync change log names an unknown table '{t}'"));
+        }
+    }
+    let bad: i64 = conn.query_row(
+        "SELECT count(*) FROM change WHERE json_valid(key) = 0 OR (val IS NOT NULL AND json_valid(val) = 0)",
+        [],
+        |r| r.get(0),
+    )?;
+    if bad > 0 {
+        problems.push(format!(
+            "{bad} change(s) of the sync change log are unreadable"
+        ));
+    }
+    let mut stmt = conn.prepare(
+        "SELECT s.uid, coalesce(v.seq, 0), (SELECT max(seq) FROM change c WHERE c.origin = s.id) \
+         FROM site s LEFT JOIN site_seen v ON v.origin = s.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (uid, seen, max) = row?;
+        if max.is_some_and(|m| m > seen) {
+            problems.push(format!(
+                "site {uid}: the change log holds changes up to {} but this site records having {seen}",
+                max.unwrap_or(0)
+            ));
+        }
+    }
+    if let Some(me) = self_site(conn)? {
+        if fingerprint(&me.key.verifying_key()) != me.uid {
+            problems.push(format!("this site's key does not match its id {}", me.uid));
+        }
+    }
+    Ok(problems)
+}

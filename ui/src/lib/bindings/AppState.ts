@@ -26,4 +26,12 @@ open_error: CoreError | null,
 /**
  * Page to show first (`MIZANI_START_PAGE`, for screenshots and debugging).
  */
-start_page: string | null, };
+start_page: string | null, 
+/**
+ * Whether the open database is encrypted (SQLCipher, with a passphrase).
+ */
+encrypted: boolean, 
+/**
+ * The last database, encrypted, waiting for its passphrase (shown on the welcome screen).
+ */
+locked_db: string | null, };

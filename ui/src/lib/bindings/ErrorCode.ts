@@ -3,4 +3,4 @@
 /**
  * Stable error codes. Adding one is fine; renaming one breaks the UI and scripts.
  */
-export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "database_too_new" | "database_damaged" | "not_initialised" | "import_rejected" | "invalid_formula" | "io" | "database" | "not_owned" | "package_refused";
+export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "database_too_new" | "database_damaged" | "not_initialised" | "import_rejected" | "invalid_formula" | "io" | "database" | "not_owned" | "package_refused" | "passphrase_required" | "passphrase_wrong";
