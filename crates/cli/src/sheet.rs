@@ -42,6 +42,7 @@ pub fn import(db: &Path, json: bool, a: ImportArgs) -> Result<(), CoreError> {
         mapping,
         period: a.period,
         preview_rows: Some(0),
+        save_mapping: None,
     };
     if let Some(out) = &a.write_mapping {
         let ins = sheet::inspect_file(&store, &a.file, &opts)?;

@@ -950,3 +950,29 @@ fn write_fuzz_seeds() {
     }
     assert!(dir.join("wide.xlsx").exists(), "the seeds are in place");
 }
+
+#[test]
+fn a_given_mapping_is_not_saved_when_the_caller_says_so() {
+    let mut s = mfi();
+    let file = "Agence;Mois;Nouveaux adhérents\nN01;2025-03;12\n";
+    let i = sheet::inspect(&s, file.as_bytes(), "agences-2025-03.csv", &opts()).expect("inspect");
+    let mut mapping = i.mapping.clone();
+    mapping.columns[2] = ColumnMapping {
+        header: "Nouveaux adhérents".into(),
+        role: Role::Data,
+        element: Some("new_clients".into()),
+    };
+    let o = ImportOptions {
+        mapping: Some(mapping),
+        save_mapping: Some(false),
+        ..opts()
+    };
+    let r = sheet::commit(&mut s, file.as_bytes(), "agences-2025-03.csv", &o, false)
+        .expect("imports with the mapping");
+    assert!(!r.mapping_saved, "not saved when asked not to");
+    close(value(&s, "N01", "new_clients", "2025-03"), 12.0, "imported");
+    assert!(
+        sheet::mapping_list(&s).expect("list").is_empty(),
+        "no saved mapping"
+    );
+}

@@ -132,6 +132,9 @@ pub struct ImportOptions {
     /// How many data rows and values a preview carries (default 200).
     #[serde(default)]
     pub preview_rows: Option<u32>,
+    /// [`commit`]: save the mapping given for this source (default: yes when one is given).
+    #[serde(default)]
+    pub save_mapping: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -1499,7 +1502,7 @@ fn report(
 /// Checks the file like [`preview`] and, when no error remains, writes every value in one
 /// transaction through [`Store::write`] (audited; warnings do not block). A mapping given in
 /// `options` is saved for this source (file name pattern and headers) in the same
-/// transaction. With `dry_run`, only counts.
+/// transaction, unless `options.save_mapping` is `Some(false)`. With `dry_run`, only counts.
 pub fn commit(
     store: &mut Store,
     bytes: &[u8],
@@ -1526,9 +1529,7 @@ pub fn commit(
     let Some(cat) = a.catalogue.as_ref() else {
         return Err(rejected("the catalogue could not be read"));
     };
-    let save = options
-        .mapping
-        .is_some()
+    let save = (options.mapping.is_some() && options.save_mapping != Some(false))
         .then(|| a.inspection.mapping.clone());
     let headers = a.header_texts.clone();
     let (counts, saved) = store.write(&format!("import {file_name}"), |w| {

@@ -20,4 +20,8 @@ period: string | null,
 /**
  * How many data rows and values a preview carries (default 200).
  */
-preview_rows: number | null, };
+preview_rows: number | null, 
+/**
+ * [`commit`]: save the mapping given for this source (default: yes when one is given).
+ */
+save_mapping: boolean | null, };
