@@ -976,3 +976,40 @@ fn a_given_mapping_is_not_saved_when_the_caller_says_so() {
         "no saved mapping"
     );
 }
+
+#[test]
+fn the_month_given_for_one_file_is_not_remembered_for_the_next() {
+    let mut s = mfi();
+    // No month column: the month is given for the March file (CLI --period, the wizard's field).
+    let march = "Agence;Nouveaux adhérents\nN01;12\n";
+    let i = sheet::inspect(&s, march.as_bytes(), "agences.csv", &opts()).expect("inspect");
+    let mut mapping = i.mapping.clone();
+    mapping.columns[1] = ColumnMapping {
+        header: "Nouveaux adhérents".into(),
+        role: Role::Data,
+        element: Some("new_clients".into()),
+    };
+    let o = ImportOptions {
+        mapping: Some(mapping),
+        period: Some("2025-03".into()),
+        ..opts()
+    };
+    let r = sheet::commit(&mut s, march.as_bytes(), "agences.csv", &o, false).expect("import");
+    assert!(r.mapping_saved);
+    close(value(&s, "N01", "new_clients", "2025-03"), 12.0, "March");
+    // April's file of the same source, its month in a title row: the saved columns apply, but
+    // not March.
+    let april = "Rapport avril 2025\n\nAgence;Nouveaux adhérents\nN01;15\n";
+    let i = sheet::inspect(&s, april.as_bytes(), "agences.csv", &opts()).expect("inspect");
+    assert_eq!(
+        i.mapping_source,
+        MappingSource::Saved,
+        "the columns are remembered"
+    );
+    assert_eq!(
+        i.format.period.as_deref(),
+        Some("2025-04"),
+        "the month comes from April's title, not from the March import: {:?}",
+        i.format
+    );
+}

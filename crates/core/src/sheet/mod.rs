@@ -712,10 +712,17 @@ fn analyse(
     for h in missing {
         notices.push(format!("the mapping's column '{h}' is not in this file"));
     }
+    // A saved mapping describes a source's columns, not one file's month: a month stored by
+    // an earlier version is not applied to the next file of the source.
     let base = opts
         .mapping
         .clone()
-        .or_else(|| saved.as_ref().map(|s| s.mapping.clone()))
+        .or_else(|| {
+            saved.as_ref().map(|s| Mapping {
+                period: None,
+                ..s.mapping.clone()
+            })
+        })
         .unwrap_or_default();
     let data_rows = &sheet.rows[header.data_start().min(sheet.rows.len())..];
 

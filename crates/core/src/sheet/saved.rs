@@ -111,7 +111,12 @@ pub fn save_in(
 ) -> Result<i64> {
     let pattern = pattern_of(file_name);
     let sig = to_json(&signature(headers))?;
-    let json = to_json(mapping)?;
+    // Without the month: it is one file's (given for a sheet without a month column), and the
+    // next file of the source is another month.
+    let json = to_json(&Mapping {
+        period: None,
+        ..mapping.clone()
+    })?;
     let now = w.now();
     let capture = w.without_capture();
     let key = [Value::Text(pattern.clone()), Value::Text(sig.clone())];
