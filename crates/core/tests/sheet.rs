@@ -951,17 +951,24 @@ fn write_fuzz_seeds() {
     assert!(dir.join("wide.xlsx").exists(), "the seeds are in place");
 }
 
-#[test]
-fn a_given_mapping_is_not_saved_when_the_caller_says_so() {
-    let mut s = mfi();
-    let file = "Agence;Mois;Nouveaux adhérents\nN01;2025-03;12\n";
-    let i = sheet::inspect(&s, file.as_bytes(), "agences-2025-03.csv", &opts()).expect("inspect");
-    let mut mapping = i.mapping.clone();
-    mapping.columns[2] = ColumnMapping {
+/// The mapping suggested for `file`, with column `col` ("Nouveaux adhérents") mapped to
+/// new_clients.
+fn new_clients_in(s: &Store, file: &str, name: &str, col: usize) -> Mapping {
+    let i = sheet::inspect(s, file.as_bytes(), name, &opts()).expect("inspect");
+    let mut mapping = i.mapping;
+    mapping.columns[col] = ColumnMapping {
         header: "Nouveaux adhérents".into(),
         role: Role::Data,
         element: Some("new_clients".into()),
     };
+    mapping
+}
+
+#[test]
+fn a_given_mapping_is_not_saved_when_the_caller_says_so() {
+    let mut s = mfi();
+    let file = "Agence;Mois;Nouveaux adhérents\nN01;2025-03;12\n";
+    let mapping = new_clients_in(&s, file, "agences-2025-03.csv", 2);
     let o = ImportOptions {
         mapping: Some(mapping),
         save_mapping: Some(false),
@@ -982,13 +989,7 @@ fn the_month_given_for_one_file_is_not_remembered_for_the_next() {
     let mut s = mfi();
     // No month column: the month is given for the March file (CLI --period, the wizard's field).
     let march = "Agence;Nouveaux adhérents\nN01;12\n";
-    let i = sheet::inspect(&s, march.as_bytes(), "agences.csv", &opts()).expect("inspect");
-    let mut mapping = i.mapping.clone();
-    mapping.columns[1] = ColumnMapping {
-        header: "Nouveaux adhérents".into(),
-        role: Role::Data,
-        element: Some("new_clients".into()),
-    };
+    let mapping = new_clients_in(&s, march, "agences.csv", 1);
     let o = ImportOptions {
         mapping: Some(mapping),
         period: Some("2025-03".into()),
