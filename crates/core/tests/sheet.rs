@@ -1014,3 +1014,66 @@ fn the_month_given_for_one_file_is_not_remembered_for_the_next() {
         i.format
     );
 }
+
+/// Mizani's own XLSX entry template imports without a mapping: header on row 7 below the
+/// titles, the name and previous-month columns ignored, rows left empty skipped; a workbook
+/// of several branches says that its other sheets are imported one at a time.
+#[test]
+fn the_entry_template_imports_without_a_mapping() {
+    use mizani_core::export::{export_template, TemplateRequest};
+    let mut s = mfi();
+    commit(
+        &mut s,
+        "march.csv",
+        b"branch,period,element,value\nN01,2025-03,glp,1000\nN01,2025-03,new_clients,12\n",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("template.xlsx");
+    export_template(
+        &s,
+        &TemplateRequest {
+            period: "2025-03".into(),
+            branches: vec!["N01".into(), "N02".into()],
+            lang: None,
+        },
+        &path,
+    )
+    .expect("template");
+    let bytes = std::fs::read(&path).expect("read");
+    let p = sheet::preview(&s, &bytes, "template.xlsx", &opts()).expect("preview");
+    assert!(p.can_commit, "no error: {:?}", p.problems);
+    let f = &p.inspection.format;
+    assert_eq!((f.header_row, f.layout), (7, Some(Layout::Long)), "{f:?}");
+    let roles: Vec<Role> = p.inspection.headers.iter().map(|h| h.role).collect();
+    assert_eq!(
+        roles,
+        vec![
+            Role::Branch,
+            Role::Period,
+            Role::Element,
+            Role::Ignore,
+            Role::Ignore,
+            Role::Value,
+            Role::Comment
+        ]
+    );
+    assert_eq!(
+        (p.counts.values, p.counts.unchanged),
+        (2, 2),
+        "the two pre-filled figures"
+    );
+    assert!(
+        p.skipped
+            .iter()
+            .any(|x| x.reason.contains("template row left empty")),
+        "rows without a figure are skipped: {:?}",
+        p.skipped
+    );
+    assert!(
+        p.inspection.notices.iter().any(|n| n.contains("N02")),
+        "the other branch's sheet is named: {:?}",
+        p.inspection.notices
+    );
+    let r = sheet::commit(&mut s, &bytes, "template.xlsx", &opts(), false).expect("imports");
+    assert_eq!((r.inserted, r.updated, r.unchanged), (0, 0, 2));
+}

@@ -26,6 +26,7 @@ pub use read::{column_index, column_letter};
 pub use saved::SavedMapping;
 
 use crate::error::{CoreError, ErrorCode, Result};
+use crate::export::{TEMPLATE_HEADER_ROW, TEMPLATE_MARKER};
 use crate::import::{current_month, ImportReport};
 use crate::period::Month;
 use crate::store::{Outcome, Store};
@@ -494,6 +495,20 @@ fn choose_sheet(wb: &mut Workbook, wanted: Option<&str>) -> Result<(usize, Vec<S
                     hidden.join(", ")
                 ));
             }
+            let others: Vec<&str> = wb
+                .sheets
+                .iter()
+                .enumerate()
+                .filter(|(j, o)| *j != i && !o.hidden)
+                .map(|(_, o)| o.name.as_str())
+                .collect();
+            if !others.is_empty() {
+                notices.push(format!(
+                    "only the sheet '{}' is read; the other sheets ({}) are imported one at a time: choose each by name",
+                    wb.sheets[i].name,
+                    others.join(", ")
+                ));
+            }
             return Ok((i, notices));
         }
     }
@@ -528,6 +543,17 @@ fn is_total_label(text: &str) -> bool {
     ]
     .iter()
     .any(|w| f == *w || f.starts_with(&format!("{w} ")))
+}
+
+/// A sheet of Mizani's XLSX entry template (its marker in G1): header on row 7, the name and
+/// previous-month columns for people, an empty value means "no figure" (ARCHITECTURE.md,
+/// "Entry templates").
+fn is_template(sheet: &Sheet) -> bool {
+    sheet
+        .rows
+        .iter()
+        .find(|r| r.number == 1)
+        .is_some_and(|r| matches!(r.get(6), Cell::Text(t) if t.trim() == TEMPLATE_MARKER))
 }
 
 /// The fixed month of a sheet without a period column: option, mapping, a title row above
@@ -661,6 +687,7 @@ fn analyse(
         )));
     }
     notices.extend(sheet.notices.iter().cloned());
+    let template = is_template(sheet);
     let loc = Locator::new(if wb.kind == Kind::Csv {
         file_name
     } else {
@@ -682,11 +709,24 @@ fn analyse(
     let forced = opts
         .mapping
         .as_ref()
-        .and_then(|m| m.header_row.map(|r| (r, m.header_rows.unwrap_or(1))));
+        .and_then(|m| m.header_row.map(|r| (r, m.header_rows.unwrap_or(1))))
+        .or(template.then_some((TEMPLATE_HEADER_ROW, 1)));
     let header = layout::find_header(sheet, &cat, forced)
         .ok_or_else(|| rejected(format!("{}: the sheet is empty", loc.whole())))?;
     let header_row = sheet.rows.get(header.first).map(|r| r.number).unwrap_or(1);
-    let (suggested, mut how) = layout::suggest(&header, &cat);
+    let (mut suggested, mut how) = layout::suggest(&header, &cat);
+    if template {
+        // The template's element name and previous month's figure are for people.
+        for (c, m) in suggested.iter_mut().enumerate() {
+            if matches!(fold(&m.header).as_str(), "name" | "previous") {
+                m.role = Role::Ignore;
+                m.element = None;
+                if let Some(h) = how.get_mut(c) {
+                    *h = "Mizani template column (not imported)".into();
+                }
+            }
+        }
+    }
     let saved = if opts.mapping.is_none() {
         saved::find(store.conn(), file_name, &header.texts)?
     } else {
@@ -1023,6 +1063,14 @@ fn analyse(
         }
         if layout == Layout::Long {
             let empty = |c: Option<usize>| c.is_none_or(|c| r.get(c).is_empty());
+            if template && empty(cv) {
+                skip(
+                    r.number,
+                    "no figure (template row left empty)".into(),
+                    &mut skipped,
+                );
+                continue;
+            }
             if empty(cv) && empty(ce) && empty(cp) {
                 skip(
                     r.number,
