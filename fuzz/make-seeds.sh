@@ -11,7 +11,8 @@ S=fuzz/seeds
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export MIZANI_USER=seeds
-rm -rf "$S"
+# Only the seeds written here (read_csv and read_xlsx have hand-made seeds of their own).
+rm -rf "$S"/{sync_package,enrolment,formula,measurements_csv,assessment_csv}
 mkdir -p "$S"/{sync_package,enrolment,formula,measurements_csv,assessment_csv}
 
 # Sync: head office, two branches, a branch site for BR01, edits on both sides.

@@ -5,7 +5,8 @@
 #   all:   + WebKitGTK, WebDriver, Xvfb, Node (desktop app)
 #   e2e:   all + tauri-driver and the node modules of ui/ and tests/e2e/ (end-to-end tests)
 #   bench: core + Debian's chromium (`make bench` times headless Chromium printing the board
-#          pack as HTML, for comparison with our PDF renderer) and poppler (`make report-preview`)
+#          pack as HTML, for comparison with our PDF renderer), poppler (`make report-preview`)
+#          and the sqlite3 shell (its .import is the yardstick of the spreadsheet import)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 core_pkgs=(build-essential pkg-config curl ca-certificates file)
 app_pkgs=(libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth webkit2gtk-driver poppler-utils fonts-noto-core imagemagick nodejs npm sqlite3)
-bench_pkgs=(chromium poppler-utils fonts-noto-core)
+bench_pkgs=(chromium poppler-utils fonts-noto-core sqlite3)
 pkgs=("${core_pkgs[@]}")
 if [ "$want" = all ] || [ "$want" = e2e ]; then pkgs+=("${app_pkgs[@]}"); fi
 if [ "$want" = bench ]; then pkgs+=("${bench_pkgs[@]}"); fi

@@ -19,6 +19,7 @@ use mizani_core::model::{
 };
 use mizani_core::period::Period;
 use mizani_core::session::{AppState, RestoreOutcome, Session};
+use mizani_core::sheet::{self, ImportOptions, Inspection, Mapping, Preview, SavedMapping};
 use mizani_core::store::Store;
 use mizani_core::{repo, spm, sync, CoreError, ErrorCode};
 use mizani_report::{ReportInfo, Sections};
@@ -334,17 +335,67 @@ async fn completeness(s: State<'_, AppSession>, last: String, months: u32) -> R<
     with(&s, move |x| entry::completeness(x.store()?, &last, months)).await
 }
 
+// Spreadsheet import (XLSX, CSV): the wizard of the Data entry page.
+
 #[tauri::command]
-async fn import_csv(
+async fn sheet_inspect(
+    s: State<'_, AppSession>,
+    path: String,
+    options: ImportOptions,
+) -> R<Inspection> {
+    with(&s, move |x| {
+        sheet::inspect_file(x.store()?, Path::new(&path), &options)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn sheet_preview(
     app: AppHandle,
     s: State<'_, AppSession>,
     path: String,
-    dry_run: bool,
-) -> R<ImportReport> {
+    options: ImportOptions,
+) -> R<Preview> {
     job(&app, &s, "import", move |x| {
-        api::import_csv_file(x.store_mut()?, Path::new(&path), dry_run)
+        sheet::preview_file(x.store()?, Path::new(&path), &options)
     })
     .await
+}
+
+#[tauri::command]
+async fn sheet_commit(
+    app: AppHandle,
+    s: State<'_, AppSession>,
+    path: String,
+    options: ImportOptions,
+) -> R<ImportReport> {
+    job(&app, &s, "import", move |x| {
+        sheet::commit_file(x.store_mut()?, Path::new(&path), &options, false)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn mapping_save(
+    s: State<'_, AppSession>,
+    file_name: String,
+    headers: Vec<String>,
+    mapping: Mapping,
+) -> R<SavedMapping> {
+    with(&s, move |x| {
+        sheet::mapping_save(x.store_mut()?, &file_name, &headers, &mapping)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn mapping_list(s: State<'_, AppSession>) -> R<Vec<SavedMapping>> {
+    with(&s, |x| sheet::mapping_list(x.store()?)).await
+}
+
+#[tauri::command]
+async fn mapping_delete(s: State<'_, AppSession>, id: i64) -> R<()> {
+    with(&s, move |x| sheet::mapping_delete(x.store_mut()?, id)).await
 }
 
 #[tauri::command]
@@ -922,7 +973,12 @@ pub fn run() {
             entry_grid,
             entry_save,
             completeness,
-            import_csv,
+            sheet_inspect,
+            sheet_preview,
+            sheet_commit,
+            mapping_save,
+            mapping_list,
+            mapping_delete,
             export_indicators_csv,
             export_data,
             template_create,

@@ -5,6 +5,7 @@
 //! missed goal is reported as MISS but never fails the run.
 
 mod html;
+mod sheet;
 
 use anyhow::{Context, Result};
 use mizani_core::api::{self, InitRequest, NewLink, NewObjective, NewTarget};
@@ -59,10 +60,18 @@ fn main() -> Result<()> {
     println!();
 
     let dir = tempfile::tempdir().context("temporary directory")?;
-    // `MIZANI_BENCH_ONLY=sync` runs only the synchronisation figures (section 6).
-    if std::env::var("MIZANI_BENCH_ONLY").as_deref() == Ok("sync") {
-        bench_sync(dir.path())?;
-        return Ok(());
+    // `MIZANI_BENCH_ONLY=sheet` runs only the spreadsheet-import figures (section 8),
+    // `MIZANI_BENCH_ONLY=sync` only the synchronisation figures (section 6).
+    match std::env::var("MIZANI_BENCH_ONLY").as_deref() {
+        Ok("sheet") => {
+            sheet::bench_sheet(dir.path())?;
+            return Ok(());
+        }
+        Ok("sync") => {
+            bench_sync(dir.path())?;
+            return Ok(());
+        }
+        _ => {}
     }
     let db_path = dir.path().join("bench.sqlite");
     let csv_path = dir.path().join("measurements.csv");
@@ -275,6 +284,8 @@ fn main() -> Result<()> {
 
     bench_sync(dir.path())?;
     bench_backups(&[("demo", &demo_path), ("large institution", &db_path)])?;
+    println!();
+    sheet::bench_sheet(dir.path())?;
 
     println!();
     println!(

@@ -14,6 +14,7 @@ macro_rules! outln {
 mod backup;
 mod export;
 mod format;
+mod sheet;
 mod spm;
 mod sync;
 
@@ -86,10 +87,24 @@ enum Cmd {
     Branch(BranchCmd),
     /// List the data elements (raw monthly figures)
     Elements,
-    /// Import monthly measurements from a CSV file (all or nothing)
+    /// Import monthly measurements from a CSV or XLSX file (all or nothing)
     Import {
-        /// CSV with header branch,period,element,value[,comment]
+        /// CSV or XLSX: long (branch,period,element,value[,comment]) or wide (one row per
+        /// branch, one column per data element)
         file: PathBuf,
+        /// XLSX: the sheet to read (default: the first visible sheet with data)
+        #[arg(long, value_name = "NAME")]
+        sheet: Option<String>,
+        /// Column mapping (JSON: {"columns": [{"header": "...", "role": "data", "element": "glp"}, ...]});
+        /// saved for files like this one after a successful import
+        #[arg(long, value_name = "FILE.json")]
+        mapping: Option<PathBuf>,
+        /// The month of every row when the sheet has no period column (e.g. 2025-03)
+        #[arg(long, value_name = "MONTH")]
+        period: Option<String>,
+        /// Write the mapping that applies (detected, saved or given) to this file, to edit it
+        #[arg(long, value_name = "FILE.json")]
+        write_mapping: Option<PathBuf>,
         /// Check the file and count what would change, without writing
         #[arg(long)]
         dry_run: bool,
@@ -647,27 +662,25 @@ fn run(cli: Cli) -> Result<(), CoreError> {
                 format::elements(&es);
             }
         }
-        Cmd::Import { file, dry_run } => {
-            let mut store = open_existing(&db)?;
-            let r = api::import_csv_file(&mut store, &file, dry_run)?;
-            if json {
-                print_json(&r)?;
-            } else {
-                outln!(
-                    "{} {}: {} rows, {} new, {} changed, {} unchanged",
-                    if dry_run {
-                        "Checked (nothing written)"
-                    } else {
-                        "Imported"
-                    },
-                    r.file,
-                    r.rows,
-                    r.inserted,
-                    r.updated,
-                    r.unchanged
-                );
-            }
-        }
+        Cmd::Import {
+            file,
+            sheet,
+            mapping,
+            period,
+            write_mapping,
+            dry_run,
+        } => sheet::import(
+            &db,
+            json,
+            sheet::ImportArgs {
+                file,
+                sheet,
+                mapping,
+                period,
+                write_mapping,
+                dry_run,
+            },
+        )?,
         Cmd::Indicators {
             period,
             scope,

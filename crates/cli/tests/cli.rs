@@ -318,17 +318,17 @@ fn every_bad_row_is_listed_and_the_database_is_unchanged() {
         (
             "unknown branch",
             "branch,period,element,value\nB1,2025-04,glp,5\nB9,2025-04,glp,5\n",
-            "line 3: unknown branch 'B9'",
+            "bad.csv!A3: unknown branch 'B9'",
         ),
         (
             "unknown element",
             "branch,period,element,value\nB1,2025-04,loans,5\n",
-            "line 2: unknown data element 'loans'",
+            "bad.csv!C2: unknown data element 'loans'",
         ),
         (
             "bad period",
             "branch,period,element,value\nB1,2025-13,glp,5\n",
-            "line 2: '2025-13'",
+            "bad.csv!B2: '2025-13'",
         ),
         (
             "quarter period",
@@ -343,12 +343,12 @@ fn every_bad_row_is_listed_and_the_database_is_unchanged() {
         (
             "non-numeric",
             "branch,period,element,value\nB1,2025-04,glp,abc\n",
-            "line 2: value 'abc' is not a number",
+            "bad.csv!D2: value 'abc' is not a number",
         ),
         (
             "empty value",
             "branch,period,element,value\nB1,2025-04,glp,\n",
-            "line 2: value is empty",
+            "bad.csv!D2: value is empty",
         ),
         (
             "negative count",
@@ -363,7 +363,7 @@ fn every_bad_row_is_listed_and_the_database_is_unchanged() {
         (
             "duplicate key",
             "branch,period,element,value\nB1,2025-04,glp,5\nB2,2025-04,glp,5\nB1,2025-04,glp,6\n",
-            "line 4: duplicate of line 2",
+            "bad.csv!D4: duplicate of D2 (B1, 2025-04, glp)",
         ),
         (
             "missing column",
@@ -389,8 +389,10 @@ fn every_bad_row_is_listed_and_the_database_is_unchanged() {
         }
         let p = write(&f, "bad.csv", &bytes);
         let e = fails(&f.db, &["import", p.to_str().expect("path")]);
+        // A file that is not UTF-8 is read as Windows-1252 (Latin-1): the bad byte becomes
+        // 'é', so the branch code is unknown, on its cell.
         let expect = if what == "not UTF-8" {
-            "not UTF-8 text (line 2)"
+            "bad.csv!A2: unknown branch 'Bé'"
         } else {
             expect
         };
@@ -404,11 +406,14 @@ fn every_bad_row_is_listed_and_the_database_is_unchanged() {
     // One file with several problems lists all of them at once.
     let p = write(&f, "many.csv", b"branch,period,element,value\nB9,2025-04,glp,1\nB1,2025-04,glp,x\nB1,2025-04,zzz,1\nB1,2025-05,glp,1\n");
     let e = fails(&f.db, &["import", p.to_str().expect("path")]);
-    for l in ["line 2:", "line 3:", "line 4:"] {
-        assert!(e.contains(l), "every bad row is listed ({l}): {e}");
+    for l in ["many.csv!A2:", "many.csv!D3:", "many.csv!C4:"] {
+        assert!(e.contains(l), "every bad cell is listed ({l}): {e}");
     }
     assert!(e.contains("3 bad row(s)"), "{e}");
-    assert!(!e.contains("line 5:"), "the good row is not reported: {e}");
+    assert!(
+        !e.contains("many.csv!A5"),
+        "the good row is not reported: {e}"
+    );
     assert_eq!(
         before,
         dump(&f.db),

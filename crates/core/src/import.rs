@@ -1,28 +1,39 @@
-//! All-or-nothing import of monthly measurements from CSV (`branch,period,element,value`
-//! with an optional `comment` column). Every bad row is reported by line number; any bad row
-//! rejects the whole file and the database is left unchanged.
+//! Measurements import: the report shared by every import of measurements, the number
+//! parser of typed values, and the one function that writes a measurement. Files (CSV in the
+//! long layout `branch,period,element,value[,comment]`, and every other layout and XLSX) are
+//! read by [`crate::sheet`]: every bad cell is reported, any error rejects the whole file and
+//! the database is left unchanged.
 
 use crate::error::{CoreError, ErrorCode, Result};
-use crate::model::{ElementKind, ElementUnit};
 use crate::period::Month;
-use crate::store::{Outcome, Store, MEASUREMENT};
+use crate::sheet::{FileFormat, ImportOptions, Problem, SkippedRow};
+use crate::store::{Outcome, Store, WriteTx, MEASUREMENT};
 use rusqlite::types::Value;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::Path;
 use ts_rs::TS;
-
-/// How many bad rows are listed before the rest is summarised.
-const MAX_LISTED: usize = 200;
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ImportReport {
     pub file: String,
+    /// Values read: one per row in the long layout, one per filled cell in the wide one.
     pub rows: usize,
     pub inserted: usize,
     pub updated: usize,
     pub unchanged: usize,
     pub dry_run: bool,
+    /// XLSX: the sheet read.
+    pub sheet: Option<String>,
+    /// Encoding, separator, decimal style, layout and header rows as detected.
+    pub format: Option<FileFormat>,
+    /// Problems that did not block the import (jumps, unusual decimal marks); the first 1000.
+    pub warnings: Vec<Problem>,
+    pub warnings_total: u32,
+    /// Rows left out on purpose (blank, totals, no figures).
+    pub skipped: Vec<SkippedRow>,
+    pub notices: Vec<String>,
+    /// The mapping given was saved for this source.
+    pub mapping_saved: bool,
 }
 
 /// One validated measurement.
@@ -75,25 +86,6 @@ pub fn parse_number(raw: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-struct Catalogue {
-    branches: HashMap<String, i64>,
-    elements: HashMap<String, (i64, ElementKind, ElementUnit, bool)>,
-}
-
-fn catalogue(store: &Store) -> Result<Catalogue> {
-    let conn = store.conn();
-    crate::repo::organisation(conn)?;
-    let branches = crate::repo::branches(conn)?
-        .into_iter()
-        .map(|b| (b.code, b.id))
-        .collect();
-    let elements = crate::repo::elements(conn)?
-        .into_iter()
-        .map(|e| (e.code, (e.id, e.kind, e.unit, e.allow_negative)))
-        .collect();
-    Ok(Catalogue { branches, elements })
-}
-
 /// A CSV reader over a user's file: UTF-8 with or without BOM (else a clear refusal naming the
 /// line), `;`, tab or `,` separated (detected on the header line), fields trimmed. Shared by
 /// every CSV import.
@@ -121,177 +113,44 @@ pub(crate) fn csv_reader(bytes: &[u8]) -> Result<csv::Reader<&[u8]>> {
         .from_reader(text.as_bytes()))
 }
 
-/// Reads and validates a CSV file completely; returns the rows or every problem found.
+/// Reads and validates a measurements file completely (any layout [`crate::sheet`] reads,
+/// default options); returns the rows or every problem found, each on its cell.
 pub fn parse_csv(store: &Store, bytes: &[u8], latest_month: Month) -> Result<Vec<Row>> {
-    let cat = catalogue(store)?;
-    let mut rdr = csv_reader(bytes)?;
-    let headers = rdr.headers().map_err(|e| {
-        CoreError::new(
-            ErrorCode::ImportRejected,
-            format!("line 1: cannot read the header: {e}"),
-        )
-    })?;
-    let mut col: HashMap<&str, usize> = HashMap::new();
-    let mut problems: Vec<String> = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        let key = h.trim().to_ascii_lowercase();
-        let known = ["branch", "period", "element", "value", "comment"];
-        match known.iter().find(|k| **k == key) {
-            Some(k) => {
-                if col.insert(k, i).is_some() {
-                    problems.push(format!("line 1: column '{h}' appears twice"));
-                }
-            }
-            None => problems.push(format!(
-                "line 1: unknown column '{h}' (the columns are branch, period, element, value and optionally comment)"
-            )),
-        }
+    crate::sheet::rows(
+        store,
+        bytes,
+        "import.csv",
+        &ImportOptions::default(),
+        latest_month,
+    )
+}
+
+/// Writes one measurement (value, the comment when given, who and when) through the write
+/// path; `branch` and `element` are (id, code).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn set_measurement(
+    w: &mut WriteTx<'_>,
+    branch: (i64, &str),
+    element: (i64, &str),
+    month: Month,
+    value: f64,
+    comment: Option<&str>,
+    user: &str,
+    now: i64,
+) -> Result<Outcome> {
+    let label = format!("{}/{}/{}", branch.1, month, element.1);
+    let mut fields = vec![("value", Value::Real(value))];
+    if let Some(c) = comment {
+        fields.push(("comment", Value::Text(c.to_string())));
     }
-    for req in ["branch", "period", "element", "value"] {
-        if !col.contains_key(req) {
-            problems.push(format!(
-                "line 1: the header has no '{req}' column (expected branch,period,element,value[,comment])"
-            ));
-        }
-    }
-    if !problems.is_empty() {
-        return Err(CoreError::new(
-            ErrorCode::ImportRejected,
-            "the file was not imported: its header is wrong; nothing was changed",
-        )
-        .with_details(problems));
-    }
-    let (cb, cp, ce, cv) = (col["branch"], col["period"], col["element"], col["value"]);
-    let cc = col.get("comment").copied();
-    let mut rows = Vec::new();
-    let mut seen: HashMap<(i64, i64, i32), u64> = HashMap::new();
-    let mut bad = 0usize;
-    let mut push = |problems: &mut Vec<String>, msg: String| {
-        bad += 1;
-        if problems.len() < MAX_LISTED {
-            problems.push(msg);
-        }
-    };
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                push(
-                    &mut problems,
-                    format!("line {line}: cannot read the row: {e}"),
-                );
-                continue;
-            }
-        };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        if rec.iter().all(|f| f.trim().is_empty()) {
-            continue; // blank line
-        }
-        let get = |i: usize| rec.get(i).unwrap_or("").trim();
-        let mut errs: Vec<String> = Vec::new();
-        let branch = get(cb);
-        let branch_id = match cat.branches.get(branch) {
-            Some(id) => Some(*id),
-            None => {
-                errs.push(if branch.is_empty() {
-                    "branch is empty".to_string()
-                } else {
-                    format!("unknown branch '{branch}' (add it with `mizani branch add` or fix the code)")
-                });
-                None
-            }
-        };
-        let period = get(cp);
-        let month = match Month::parse(period) {
-            Ok(m) if m > latest_month => {
-                errs.push(format!("period {period} is in the future"));
-                None
-            }
-            Ok(m) => Some(m),
-            Err(e) => {
-                errs.push(e.message);
-                None
-            }
-        };
-        let element = get(ce);
-        let el = cat.elements.get(element);
-        if el.is_none() {
-            errs.push(if element.is_empty() {
-                "element is empty".to_string()
-            } else {
-                format!("unknown data element '{element}' (see `mizani elements`)")
-            });
-        }
-        let raw = get(cv);
-        let value = match parse_number(raw) {
-            None if raw.is_empty() => {
-                errs.push("value is empty (leave the row out when there is no figure)".into());
-                None
-            }
-            None => {
-                errs.push(format!("value '{raw}' is not a number"));
-                None
-            }
-            Some(v) => {
-                if let Some((_, _, unit, allow_negative)) = el {
-                    if v < 0.0 && !allow_negative {
-                        errs.push(format!(
-                            "value {raw} is negative; {element} cannot be negative"
-                        ));
-                    } else if *unit == ElementUnit::Count && v.fract() != 0.0 {
-                        errs.push(format!(
-                            "value {raw} is not a whole number; {element} is a count"
-                        ));
-                    }
-                }
-                Some(v)
-            }
-        };
-        if let (Some(b), Some((eid, ..)), Some(m)) = (branch_id, el, month) {
-            if let Some(first) = seen.insert((b, *eid, m.0), line) {
-                errs.push(format!(
-                    "duplicate of line {first} ({branch}, {m}, {element})"
-                ));
-            }
-        }
-        if !errs.is_empty() {
-            push(&mut problems, format!("line {line}: {}", errs.join("; ")));
-            continue;
-        }
-        if let (Some(branch_id), Some((element_id, ..)), Some(month), Some(value)) =
-            (branch_id, el, month, value)
-        {
-            let comment = cc.map(get).filter(|c| !c.is_empty()).map(str::to_string);
-            rows.push(Row {
-                line,
-                branch_id,
-                branch: branch.to_string(),
-                element_id: *element_id,
-                element: element.to_string(),
-                month,
-                value,
-                comment,
-            });
-        }
-    }
-    if bad > 0 {
-        if bad > problems.len() {
-            problems.push(format!("… and {} more bad rows", bad - problems.len()));
-        }
-        return Err(CoreError::new(
-            ErrorCode::ImportRejected,
-            format!("the file was not imported: {bad} bad row(s); fix them and import again (nothing was changed)"),
-        )
-        .with_details(problems));
-    }
-    if rows.is_empty() {
-        return Err(CoreError::new(
-            ErrorCode::ImportRejected,
-            "the file has no data rows",
-        ));
-    }
-    Ok(rows)
+    fields.push(("entered_by", Value::Text(user.to_string())));
+    fields.push(("entered_at", Value::Integer(now)));
+    let key = [
+        Value::Integer(element.0),
+        Value::Integer(month.0 as i64),
+        Value::Integer(branch.0),
+    ];
+    w.set(&MEASUREMENT, &key, &label, &fields)
 }
 
 /// Writes validated rows in one transaction; returns (inserted, updated, unchanged).
@@ -301,19 +160,16 @@ pub fn write_rows(store: &mut Store, action: &str, rows: &[Row]) -> Result<(usiz
         let user = w.user().to_string();
         let now = w.now();
         for r in rows {
-            let label = format!("{}/{}/{}", r.branch, r.month, r.element);
-            let mut fields = vec![("value", Value::Real(r.value))];
-            if let Some(c) = &r.comment {
-                fields.push(("comment", Value::Text(c.clone())));
-            }
-            fields.push(("entered_by", Value::Text(user.clone())));
-            fields.push(("entered_at", Value::Integer(now)));
-            let key = [
-                Value::Integer(r.element_id),
-                Value::Integer(r.month.0 as i64),
-                Value::Integer(r.branch_id),
-            ];
-            match w.set(&MEASUREMENT, &key, &label, &fields)? {
+            match set_measurement(
+                w,
+                (r.branch_id, &r.branch),
+                (r.element_id, &r.element),
+                r.month,
+                r.value,
+                r.comment.as_deref(),
+                &user,
+                now,
+            )? {
                 Outcome::Inserted => ins += 1,
                 Outcome::Updated => upd += 1,
                 Outcome::Unchanged => same += 1,
@@ -323,62 +179,18 @@ pub fn write_rows(store: &mut Store, action: &str, rows: &[Row]) -> Result<(usiz
     })
 }
 
-/// Counts what an import would do, without writing.
-fn preview(store: &Store, rows: &[Row]) -> Result<(usize, usize, usize)> {
-    let mut stmt = store.conn().prepare_cached(
-        "SELECT value, comment FROM measurement WHERE element_id = ?1 AND month = ?2 AND branch_id = ?3",
-    )?;
-    let (mut ins, mut upd, mut same) = (0, 0, 0);
-    for r in rows {
-        let old: Option<(f64, Option<String>)> =
-            rusqlite::OptionalExtension::optional(stmt.query_row(
-                rusqlite::params![r.element_id, r.month.0, r.branch_id],
-                |x| Ok((x.get(0)?, x.get(1)?)),
-            ))?;
-        match old {
-            None => ins += 1,
-            Some((v, c)) if v == r.value && (r.comment.is_none() || r.comment == c) => same += 1,
-            Some(_) => upd += 1,
-        }
-    }
-    Ok((ins, upd, same))
-}
-
+/// Imports a measurements file (CSV or XLSX, any layout; see [`crate::sheet::commit`]).
 pub fn import_csv_bytes(
     store: &mut Store,
     name: &str,
     bytes: &[u8],
     dry_run: bool,
 ) -> Result<ImportReport> {
-    let rows = parse_csv(store, bytes, current_month())?;
-    let (inserted, updated, unchanged) = if dry_run {
-        preview(store, &rows)?
-    } else {
-        crate::backup::before_change(store, crate::backup::BackupKind::BeforeImport)?;
-        write_rows(store, &format!("import {name}"), &rows)?
-    };
-    Ok(ImportReport {
-        file: name.to_string(),
-        rows: rows.len(),
-        inserted,
-        updated,
-        unchanged,
-        dry_run,
-    })
+    crate::sheet::commit(store, bytes, name, &ImportOptions::default(), dry_run)
 }
 
 pub fn import_csv_file(store: &mut Store, path: &Path, dry_run: bool) -> Result<ImportReport> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        CoreError::new(
-            ErrorCode::Io,
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    import_csv_bytes(store, &name, &bytes, dry_run)
+    crate::sheet::commit_file(store, path, &ImportOptions::default(), dry_run)
 }
 
 /// The current calendar month (UTC).

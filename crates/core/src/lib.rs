@@ -17,6 +17,7 @@ pub mod model;
 pub mod period;
 pub mod repo;
 pub mod session;
+pub mod sheet;
 pub mod spm;
 pub mod store;
 pub mod sync;

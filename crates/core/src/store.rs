@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_assessments.sql"),
     include_str!("../migrations/0003_comment_index.sql"),
     include_str!("../migrations/0004_sync.sql"),
+    include_str!("../migrations/0005_import_mapping.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -17,6 +17,7 @@ use mizani_core::export::{ExportFormat, ExportInfo, ExportKind, ExportParams, Te
 use mizani_core::import::ImportReport;
 use mizani_core::model::{Branch, DataElement, Indicator, Objective, Organisation, Region};
 use mizani_core::session::{AppSettings, AppState, RestoreOutcome};
+use mizani_core::sheet::{ImportOptions, Inspection, Mapping, Preview, SavedMapping};
 use mizani_core::spm::{
     Action, ActionFilter, ActionPatch, AlignmentInput, AlignmentMatrix, AnswerImportReport,
     AnswerInput, Assessment, AssessmentComparison, AssessmentScore, AssessmentSummary,
@@ -59,6 +60,11 @@ fn export_all(dir: &Path) {
         IndicatorValue,
         Dashboard,
         ImportReport,
+        ImportOptions,
+        Mapping,
+        Inspection,
+        Preview,
+        SavedMapping,
         DemoSummary,
         CheckReport,
         InitRequest,

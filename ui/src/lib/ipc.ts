@@ -63,6 +63,11 @@ import type { ExportInfo } from "./bindings/ExportInfo";
 import type { ExportKind } from "./bindings/ExportKind";
 import type { ExportParams } from "./bindings/ExportParams";
 import type { TemplateRequest } from "./bindings/TemplateRequest";
+import type { ImportOptions } from "./bindings/ImportOptions";
+import type { Inspection } from "./bindings/Inspection";
+import type { Mapping } from "./bindings/Mapping";
+import type { Preview } from "./bindings/Preview";
+import type { SavedMapping } from "./bindings/SavedMapping";
 
 /** Sections of the board pack (mizani_report::Sections; every one is printed by default). */
 export type ReportSections = { summary: boolean; dual: boolean; objectives: boolean; branches: boolean; appendix: boolean };
@@ -134,7 +139,17 @@ export const ipc = {
   entrySave: (branch: string, month: string, cells: EntryCell[]) =>
     call<EntrySaveReport>("entry_save", { branch, month, cells }),
   completeness: (last: string, months: number) => call<Completeness>("completeness", { last, months }),
-  importCsv: (path: string, dryRun: boolean) => call<ImportReport>("import_csv", { path, dryRun }),
+  // Spreadsheet import (XLSX, CSV; long or wide layout): inspect, preview, then all-or-nothing commit.
+  /** Sheets, header, detected format and the mapping that applies (given, saved or suggested). */
+  sheetInspect: (path: string, options: ImportOptions) => call<Inspection>("sheet_inspect", { path, options }),
+  /** The parsed table with every problem on its cell, and what the import would change. */
+  sheetPreview: (path: string, options: ImportOptions) => call<Preview>("sheet_preview", { path, options }),
+  /** Imports the file (refused, with every problem, while errors remain). */
+  sheetCommit: (path: string, options: ImportOptions) => call<ImportReport>("sheet_commit", { path, options }),
+  mappingSave: (fileName: string, headers: string[], mapping: Mapping) =>
+    call<SavedMapping>("mapping_save", { fileName, headers, mapping }),
+  mappings: () => call<SavedMapping[]>("mapping_list"),
+  mappingDelete: (id: number) => call<null>("mapping_delete", { id }),
   exportIndicatorsCsv: (period: string, scope: string, path: string) =>
     call<number>("export_indicators_csv", { period, scope, path }),
   /** An export (indicators, measurements, objectives, assessment, actions, decisions) as CSV or XLSX at `path`. */
