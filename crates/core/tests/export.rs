@@ -580,11 +580,17 @@ type Typing<'a> = &'a dyn Fn(&str, &str) -> Option<(f64, &'static str)>;
 /// Writes a copy of a template with the value and comment cells as a user fills them.
 fn fill(template: &Path, out: &Path, values: Typing<'_>) {
     let sheets = read_xlsx(template);
+    let named: Vec<(&str, &Sheet)> = sheets.iter().map(|s| (s.name.as_str(), s)).collect();
+    write_filled(&named, out, values);
+}
+
+/// Writes `sheets` (each under the name given) with the value and comment cells filled.
+fn write_filled(sheets: &[(&str, &Sheet)], out: &Path, values: Typing<'_>) {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let hr = (TEMPLATE_HEADER_ROW - 1) as usize;
-    for s in &sheets {
+    for (name, s) in sheets {
         let ws = wb.add_worksheet();
-        ws.set_name(&s.name).expect("name");
+        ws.set_name(*name).expect("name");
         for (r, row) in s.rows.iter().enumerate() {
             for (c, v) in row.iter().enumerate() {
                 let (r32, c16) = (r as u32, c as u16);
@@ -770,9 +776,42 @@ fn template_layout_previous_values_and_round_trip_through_the_importer() {
             )
         })
     });
+    // The long CSV of the same cells (a dry run) and the filled workbook itself: every sheet
+    // of the template is read in one import, without any mapping.
     let csv = template_to_csv(&filled);
-    let rep = import_csv_bytes(&mut d.store, "filled.xlsx", csv.as_bytes(), false)
-        .unwrap_or_else(|e| panic!("the filled template imports: {e} {:?}", e.details));
+    let dry = import_csv_bytes(&mut d.store, "filled.csv", csv.as_bytes(), true)
+        .unwrap_or_else(|e| panic!("the cells as CSV import: {e} {:?}", e.details));
+    let bytes = std::fs::read(&filled).expect("read the filled workbook");
+    let preview = mizani_core::sheet::preview(
+        &d.store,
+        &bytes,
+        "filled.xlsx",
+        &mizani_core::sheet::ImportOptions::default(),
+    )
+    .expect("preview");
+    assert_eq!(
+        preview.inspection.sheets_read,
+        vec!["N04".to_string(), "N01".to_string()],
+        "both branch sheets are read together"
+    );
+    assert!(
+        preview.inspection.sheet.is_none() && preview.can_commit,
+        "no single sheet, and nothing to fix: {:?}",
+        preview.problems
+    );
+    let rep = mizani_core::sheet::commit(
+        &mut d.store,
+        &bytes,
+        "filled.xlsx",
+        &mizani_core::sheet::ImportOptions::default(),
+        false,
+    )
+    .unwrap_or_else(|e| panic!("the filled template imports: {e} {:?}", e.details));
+    assert_eq!(
+        (rep.inserted, rep.updated, rep.unchanged),
+        (dry.inserted, dry.updated, dry.unchanged),
+        "the workbook imports exactly what its cells say"
+    );
     assert_eq!(rep.inserted, elements.len(), "every N04 value is new");
     assert_eq!(
         rep.unchanged,
@@ -876,4 +915,50 @@ fn refusals_name_the_field_and_write_nothing() {
         .filter(|n| n.ends_with(".tmp"))
         .collect();
     assert!(left.is_empty(), "no temporary file left behind: {left:?}");
+}
+
+#[test]
+fn a_template_workbook_with_one_branch_twice_is_refused_on_the_second_cell() {
+    let mut d = demo();
+    let path = d.dir.path().join("template.xlsx");
+    export::export_template(
+        &d.store,
+        &TemplateRequest {
+            period: "2026-09".into(),
+            branches: vec!["N04".into()],
+            lang: None,
+        },
+        &path,
+    )
+    .expect("the template is written");
+    let sheets = read_xlsx(&path);
+    let twice = d.dir.path().join("twice.xlsx");
+    write_filled(
+        &[("N04", &sheets[0]), ("N04 copy", &sheets[0])],
+        &twice,
+        &|_, _| Some((5.0, "")),
+    );
+    let before = mizani_core::sync::canonical_dump(d.store.conn()).expect("dump");
+    let bytes = std::fs::read(&twice).expect("read");
+    let e = mizani_core::sheet::commit(
+        &mut d.store,
+        &bytes,
+        "twice.xlsx",
+        &mizani_core::sheet::ImportOptions::default(),
+        false,
+    )
+    .expect_err("the same figures twice are refused");
+    assert_eq!(e.code, ErrorCode::ImportRejected, "{e}");
+    let first = e.details.first().cloned().unwrap_or_default();
+    assert!(
+        first.starts_with("'N04 copy'!F")
+            && first.contains("the same branch, data element and month as N04!F"),
+        "the problem is on the second sheet's cell and names the first: {:?}",
+        e.details
+    );
+    assert_eq!(
+        mizani_core::sync::canonical_dump(d.store.conn()).expect("dump"),
+        before,
+        "nothing was imported"
+    );
 }

@@ -1017,7 +1017,7 @@ fn the_month_given_for_one_file_is_not_remembered_for_the_next() {
 
 /// Mizani's own XLSX entry template imports without a mapping: header on row 7 below the
 /// titles, the name and previous-month columns ignored, rows left empty skipped; a workbook
-/// of several branches says that its other sheets are imported one at a time.
+/// of several branches is read whole (a sheet left empty is said, not an error).
 #[test]
 fn the_entry_template_imports_without_a_mapping() {
     use mizani_core::export::{export_template, TemplateRequest};
@@ -1069,9 +1069,17 @@ fn the_entry_template_imports_without_a_mapping() {
         "rows without a figure are skipped: {:?}",
         p.skipped
     );
+    assert_eq!(
+        p.inspection.sheets_read,
+        vec!["N01".to_string(), "N02".to_string()],
+        "both branch sheets are read, as one import"
+    );
     assert!(
-        p.inspection.notices.iter().any(|n| n.contains("N02")),
-        "the other branch's sheet is named: {:?}",
+        p.inspection
+            .notices
+            .iter()
+            .any(|n| n.contains("N02") && n.contains("no figure")),
+        "the branch sheet left empty is named: {:?}",
         p.inspection.notices
     );
     let r = sheet::commit(&mut s, &bytes, "template.xlsx", &opts(), false).expect("imports");

@@ -207,8 +207,11 @@ pub struct Inspection {
     pub format: FileFormat,
     /// Every sheet of a workbook (one unnamed sheet for CSV).
     pub sheets: Vec<SheetInfo>,
-    /// The sheet read (XLSX).
+    /// The sheet read (XLSX); None when several were read together (see `sheets_read`).
     pub sheet: Option<String>,
+    /// The sheets read together: every visible sheet of Mizani's entry template when none was
+    /// named (one import, all or nothing); else the one sheet read.
+    pub sheets_read: Vec<String>,
     pub headers: Vec<HeaderInfo>,
     /// The mapping that applies, complete (every column of the file).
     pub mapping: Mapping,
@@ -255,6 +258,8 @@ pub enum ProblemCode {
 pub struct Problem {
     /// `Sheet!B7` or `file.csv!B7`; the sheet or file name alone for the whole file.
     pub cell: String,
+    /// The sheet of the cell (XLSX; None for CSV).
+    pub sheet: Option<String>,
     /// 1-based row number (0: the whole file).
     pub row: u32,
     /// 0-based column index.
@@ -325,6 +330,8 @@ pub struct Preview {
     pub inspection: Inspection,
     /// The header rows and the first data rows, as read.
     pub grid: Vec<GridRow>,
+    /// The sheet `grid` shows (XLSX): with several sheets read, the first one with an error.
+    pub grid_sheet: Option<String>,
     /// The first values (see `counts.values` for all).
     pub values: Vec<PreviewValue>,
     /// Errors first, then warnings (the first 1000 of each; `counts` has the totals).
@@ -356,6 +363,7 @@ struct Val {
 struct Analysis {
     inspection: Inspection,
     grid: Vec<GridRow>,
+    grid_sheet: Option<String>,
     vals: Vec<Val>,
     problems: Vec<Problem>,
     skipped: Vec<SkippedRow>,
@@ -399,10 +407,11 @@ impl Problems {
 /// `Sheet!B7` / `'My sheet'!B7` / `file.csv!B7`.
 struct Locator {
     prefix: String,
+    sheet: Option<String>,
 }
 
 impl Locator {
-    fn new(name: &str) -> Locator {
+    fn new(name: &str, sheet: bool) -> Locator {
         let plain = !name.is_empty()
             && name
                 .chars()
@@ -412,7 +421,10 @@ impl Locator {
         } else {
             format!("'{}'", name.replace('\'', "''"))
         };
-        Locator { prefix }
+        Locator {
+            prefix,
+            sheet: sheet.then(|| name.to_string()),
+        }
     }
     fn cell(&self, row: u32, col: usize) -> String {
         format!("{}!{}{}", self.prefix, read::column_letter(col), row)
@@ -429,6 +441,7 @@ impl Locator {
         message: String,
     ) -> Problem {
         Problem {
+            sheet: self.sheet.clone(),
             cell: match col {
                 Some(c) => self.cell(row, c),
                 None if row > 0 => self.cell(row, 0),
@@ -659,6 +672,155 @@ fn apply_mapping(
 
 /// Reads, maps and validates; compares with the database. `full`: also builds the preview
 /// grid and keeps the values for writing.
+/// The visible sheets of Mizani's entry template in a workbook (marker in G1).
+fn template_sheets(bytes: &[u8]) -> Vec<String> {
+    let Ok(mut wb) = read::open(bytes) else {
+        return Vec::new();
+    };
+    if wb.kind == Kind::Csv {
+        return Vec::new();
+    }
+    let mut names = Vec::new();
+    for i in 0..wb.sheets.len() {
+        if wb.sheets[i].hidden {
+            continue;
+        }
+        wb.load(i);
+        let s = &wb.sheets[i];
+        if s.error.is_none() && is_template(s) {
+            names.push(s.name.clone());
+        }
+    }
+    names
+}
+
+/// [`analyse`], except that a workbook of Mizani's entry template with several sheets (one
+/// per branch) is read whole when no sheet is named: every template sheet is analysed and the
+/// results are put together (values, problems, counts), so that the import is one, all or
+/// nothing. The same branch, element and month in two sheets is a duplicate.
+fn analyse_all(
+    store: &Store,
+    bytes: &[u8],
+    file_name: &str,
+    opts: &ImportOptions,
+    latest: Month,
+) -> Result<Analysis> {
+    let named = opts.sheet.as_deref().is_some_and(|n| !n.trim().is_empty());
+    let sheets = if named || opts.mapping.is_some() {
+        Vec::new()
+    } else {
+        template_sheets(bytes)
+    };
+    if sheets.len() < 2 {
+        let mut a = analyse(store, bytes, file_name, opts, latest)?;
+        a.inspection.sheets_read = a.inspection.sheet.iter().cloned().collect();
+        return Ok(a);
+    }
+    let mut merged: Option<Analysis> = None;
+    let mut seen: HashMap<(usize, usize, i32), String> = HashMap::new();
+    for name in &sheets {
+        let o = ImportOptions {
+            sheet: Some(name.clone()),
+            ..opts.clone()
+        };
+        let mut a = analyse(store, bytes, file_name, &o, latest)?;
+        // A branch that sent nothing leaves its sheet empty: said, not an error (the import
+        // is refused only when no sheet has a figure).
+        let empty_sheet = a.vals.is_empty()
+            && a.counts.errors == 1
+            && a.problems
+                .iter()
+                .any(|p| p.code == ProblemCode::EmptyValue && p.col.is_none());
+        if empty_sheet {
+            a.problems
+                .retain(|p| !(p.code == ProblemCode::EmptyValue && p.col.is_none()));
+            a.counts.errors = 0;
+            a.counts.bad_rows = 0;
+            a.inspection.notices.push(format!(
+                "the sheet {name} has no figure: nothing from it is imported"
+            ));
+        }
+        let loc = Locator::new(name, true);
+        let mut dups = Vec::new();
+        for v in &a.vals {
+            let here = loc.cell(v.row, v.col as usize);
+            match seen.get(&(v.branch, v.element, v.month.0)) {
+                Some(first) => dups.push(loc.problem(
+                    v.row,
+                    Some(v.col as usize),
+                    Severity::Error,
+                    ProblemCode::Duplicate,
+                    format!("the same branch, data element and month as {first}; keep one of them"),
+                )),
+                None => {
+                    seen.insert((v.branch, v.element, v.month.0), here);
+                }
+            }
+        }
+        if !dups.is_empty() {
+            let rows: std::collections::BTreeSet<u32> = dups.iter().map(|p| p.row).collect();
+            a.counts.errors += dups.len() as u32;
+            a.counts.bad_rows += rows.len() as u32;
+            dups.append(&mut a.problems);
+            a.problems = dups;
+        }
+        match merged.as_mut() {
+            None => merged = Some(a),
+            Some(m) => {
+                if m.counts.errors == 0 && a.counts.errors > 0 {
+                    m.grid = std::mem::take(&mut a.grid);
+                    m.grid_sheet = a.grid_sheet.take();
+                }
+                m.vals.append(&mut a.vals);
+                m.problems.append(&mut a.problems);
+                m.skipped.append(&mut a.skipped);
+                let room = m
+                    .values_preview
+                    .len()
+                    .max(PREVIEW_ROWS as usize)
+                    .saturating_sub(m.values_preview.len());
+                m.values_preview
+                    .extend(a.values_preview.into_iter().take(room));
+                let (c, d) = (&mut m.counts, &a.counts);
+                c.rows += d.rows;
+                c.values += d.values;
+                c.new += d.new;
+                c.changed += d.changed;
+                c.unchanged += d.unchanged;
+                c.errors += d.errors;
+                c.warnings += d.warnings;
+                c.bad_rows += d.bad_rows;
+                c.skipped += d.skipped;
+                for n in a.inspection.notices {
+                    if !m.inspection.notices.contains(&n) {
+                        m.inspection.notices.push(n);
+                    }
+                }
+            }
+        }
+    }
+    let Some(mut m) = merged else {
+        return Err(rejected("the workbook has no sheet"));
+    };
+    // Errors first, then warnings (each list capped like one sheet's).
+    m.problems.sort_by_key(|p| p.severity != Severity::Error);
+    m.problems.truncate(2 * MAX_PROBLEMS);
+    m.inspection.sheet = None;
+    m.inspection
+        .notices
+        .retain(|n| !n.starts_with("only the sheet "));
+    m.inspection.notices.insert(
+        0,
+        format!(
+            "the {} sheets of the Mizani template are read together, as one import (all or nothing): {}",
+            sheets.len(),
+            sheets.join(", ")
+        ),
+    );
+    m.inspection.sheets_read = sheets;
+    Ok(m)
+}
+
 fn analyse(
     store: &Store,
     bytes: &[u8],
@@ -688,11 +850,11 @@ fn analyse(
     }
     notices.extend(sheet.notices.iter().cloned());
     let template = is_template(sheet);
-    let loc = Locator::new(if wb.kind == Kind::Csv {
-        file_name
+    let loc = if wb.kind == Kind::Csv {
+        Locator::new(file_name, false)
     } else {
-        &sheet.name
-    });
+        Locator::new(&sheet.name, true)
+    };
     let cat = Catalogue::load(store.conn())?;
     let mut problems = Problems::default();
     if let Some(r) = sheet.unclosed_quote {
@@ -961,6 +1123,7 @@ fn analyse(
         format,
         sheets: sheet_infos,
         sheet: (wb.kind == Kind::Xlsx).then(|| sheet.name.clone()),
+        sheets_read: Vec::new(),
         headers,
         mapping: effective,
         mapping_source: source,
@@ -980,6 +1143,7 @@ fn analyse(
         .collect();
 
     let mut out = Analysis {
+        grid_sheet: inspection.sheet.clone(),
         inspection,
         grid,
         vals: Vec::new(),
@@ -1470,7 +1634,7 @@ pub fn inspect(
         preview_rows: Some(0),
         ..options.clone()
     };
-    Ok(analyse(store, bytes, file_name, &opts, current_month())?.inspection)
+    Ok(analyse_all(store, bytes, file_name, &opts, current_month())?.inspection)
 }
 
 /// Everything [`commit`] would do, without writing: the parsed values, every problem on its
@@ -1481,11 +1645,12 @@ pub fn preview(
     file_name: &str,
     options: &ImportOptions,
 ) -> Result<Preview> {
-    let a = analyse(store, bytes, file_name, options, current_month())?;
+    let a = analyse_all(store, bytes, file_name, options, current_month())?;
     Ok(Preview {
         can_commit: a.counts.errors == 0 && a.counts.values > 0,
         inspection: a.inspection,
         grid: a.grid,
+        grid_sheet: a.grid_sheet,
         values: a.values_preview,
         problems: a.problems,
         skipped: a.skipped,
@@ -1569,7 +1734,7 @@ pub fn commit(
         preview_rows: Some(0),
         ..options.clone()
     };
-    let a = analyse(store, bytes, file_name, &opts, current_month())?;
+    let a = analyse_all(store, bytes, file_name, &opts, current_month())?;
     if a.counts.errors > 0 || a.vals.is_empty() {
         return Err(refusal(&a));
     }
@@ -1639,7 +1804,7 @@ pub fn rows(
         preview_rows: Some(0),
         ..options.clone()
     };
-    let a = analyse(store, bytes, file_name, &opts, latest)?;
+    let a = analyse_all(store, bytes, file_name, &opts, latest)?;
     if a.counts.errors > 0 || a.vals.is_empty() {
         return Err(refusal(&a));
     }

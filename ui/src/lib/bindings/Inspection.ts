@@ -11,9 +11,14 @@ export type Inspection = { file: string, format: FileFormat,
  */
 sheets: Array<SheetInfo>, 
 /**
- * The sheet read (XLSX).
+ * The sheet read (XLSX); None when several were read together (see `sheets_read`).
  */
-sheet: string | null, headers: Array<HeaderInfo>, 
+sheet: string | null, 
+/**
+ * The sheets read together: every visible sheet of Mizani's entry template when none was
+ * named (one import, all or nothing); else the one sheet read.
+ */
+sheets_read: Array<string>, headers: Array<HeaderInfo>, 
 /**
  * The mapping that applies, complete (every column of the file).
  */

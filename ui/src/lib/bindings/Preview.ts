@@ -12,6 +12,10 @@ export type Preview = { inspection: Inspection,
  */
 grid: Array<GridRow>, 
 /**
+ * The sheet `grid` shows (XLSX): with several sheets read, the first one with an error.
+ */
+grid_sheet: string | null, 
+/**
  * The first values (see `counts.values` for all).
  */
 values: Array<PreviewValue>, 

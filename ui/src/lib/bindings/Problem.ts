@@ -11,6 +11,10 @@ export type Problem = {
  */
 cell: string, 
 /**
+ * The sheet of the cell (XLSX; None for CSV).
+ */
+sheet: string | null, 
+/**
  * 1-based row number (0: the whole file).
  */
 row: number, 
