@@ -662,6 +662,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
     }
     problems.extend(crate::spm::check(conn)?);
     problems.extend(crate::sync::check(conn)?);
+    problems.extend(crate::sheet::check(conn)?);
     Ok(CheckReport {
         ok: problems.is_empty(),
         integrity,

@@ -818,6 +818,28 @@ fn unmatched_headers_are_mapped_once_and_the_mapping_is_reused() {
         12.0,
         "the mapped column",
     );
+    assert!(
+        sheet::check(s.conn()).expect("check").is_empty(),
+        "`mizani check` finds the saved mapping sound"
+    );
+    // A mapping that names a data element that does not exist (edited by hand) is reported.
+    s.conn()
+        .execute(
+            "UPDATE import_mapping SET mapping = replace(mapping, 'new_clients', 'no_such_element')",
+            [],
+        )
+        .expect("corrupt the saved mapping");
+    let found = sheet::check(s.conn()).expect("check");
+    assert!(
+        found.len() == 1 && found[0].contains("no_such_element"),
+        "`mizani check` names the unknown element: {found:?}"
+    );
+    s.conn()
+        .execute(
+            "UPDATE import_mapping SET mapping = replace(mapping, 'no_such_element', 'new_clients')",
+            [],
+        )
+        .expect("mend it");
 
     // Next month's file of the same source: the saved mapping applies without asking.
     let i = sheet::inspect(&s, april.as_bytes(), "agences-2025-04.csv", &opts()).expect("inspect");

@@ -23,7 +23,7 @@ mod saved;
 
 pub use parse::{fold, period_from_text, DecimalMark, NumberStyle};
 pub use read::{column_index, column_letter};
-pub use saved::SavedMapping;
+pub use saved::{check, SavedMapping};
 
 use crate::error::{CoreError, ErrorCode, Result};
 use crate::export::{TEMPLATE_HEADER_ROW, TEMPLATE_MARKER};

@@ -226,3 +226,41 @@ mod tests {
         assert_eq!(pattern_of("mis.csv"), "mis.csv", "no digits, no change");
     }
 }
+
+/// `mizani check`: every saved mapping reads back, is valid, and maps only to data elements
+/// that exist.
+pub fn check(conn: &rusqlite::Connection) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let codes: std::collections::HashSet<String> = conn
+        .prepare("SELECT code FROM data_element")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn
+        .prepare("SELECT id, pattern, headers, mapping, used_at FROM import_mapping ORDER BY id")?;
+    let rows = stmt.query_map([], row)?;
+    for r in rows {
+        let raw = r?;
+        let (id, pattern) = (raw.0, raw.1.clone());
+        let Some(m) = decode(raw) else {
+            problems.push(format!(
+                "saved import mapping {id} ({pattern}) cannot be read; forget it in the import wizard"
+            ));
+            continue;
+        };
+        if let Err(e) = validate(&m.mapping) {
+            problems.push(format!(
+                "saved import mapping {id} ({pattern}): {}",
+                e.message
+            ));
+        }
+        for c in &m.mapping.columns {
+            if let Some(e) = c.element.as_deref().filter(|e| !codes.contains(*e)) {
+                problems.push(format!(
+                    "saved import mapping {id} ({pattern}): column '{}' maps to the data element '{e}', which does not exist",
+                    c.header
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
