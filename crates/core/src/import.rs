@@ -4,7 +4,7 @@
 //! read by [`crate::sheet`]: every bad cell is reported, any error rejects the whole file and
 //! the database is left unchanged.
 
-use crate::error::{CoreError, ErrorCode, Result};
+use crate::error::Result;
 use crate::period::Month;
 use crate::sheet::{FileFormat, ImportOptions, Problem, SkippedRow};
 use crate::store::{Outcome, Store, WriteTx, MEASUREMENT};
@@ -86,18 +86,11 @@ pub fn parse_number(raw: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// A CSV reader over a user's file: UTF-8 with or without BOM (else a clear refusal naming the
-/// line), `;`, tab or `,` separated (detected on the header line), fields trimmed. Shared by
-/// every CSV import.
-pub(crate) fn csv_reader(bytes: &[u8]) -> Result<csv::Reader<&[u8]>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-        CoreError::new(
-            ErrorCode::ImportRejected,
-            format!("the file is not UTF-8 text (line {line}); save it as \"CSV UTF-8\" and import again"),
-        )
-    })?;
+/// A CSV reader over a user's file in any encoding the spreadsheet import reads (UTF-8 with or
+/// without BOM, UTF-16, else Windows-1252: `sheet::decode_text`), `;`, tab or `,` separated
+/// (detected on the header line), fields trimmed. Used by the assessment answers import.
+pub(crate) fn csv_reader(bytes: &[u8]) -> Result<csv::Reader<std::io::Cursor<Vec<u8>>>> {
+    let (text, _) = crate::sheet::decode_text(bytes)?;
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.contains(';') {
         b';'
@@ -110,7 +103,7 @@ pub(crate) fn csv_reader(bytes: &[u8]) -> Result<csv::Reader<&[u8]>> {
         .delimiter(delimiter)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes()))
+        .from_reader(std::io::Cursor::new(text.into_bytes())))
 }
 
 /// Reads and validates a measurements file completely (any layout [`crate::sheet`] reads,

@@ -830,6 +830,20 @@ fn csv_round_trip_and_all_or_nothing_import() {
         r.unchanged, 87,
         "importing the same file again changes nothing"
     );
+    // The same file saved by a spreadsheet program as Windows-1252 ("CSV (séparateur: point-
+    // virgule)" in French Excel) or UTF-16 reads the same: nothing changes.
+    let (latin, _, lossy) = encoding_rs::WINDOWS_1252.encode(&csv);
+    assert!(!lossy, "the French export fits Windows-1252");
+    let r = spm::assessment_import_csv(&mut s, copy, "a-1252.csv", &latin, false)
+        .expect("a Windows-1252 file imports");
+    assert_eq!(r.unchanged, 87, "the accents read back the same");
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(csv.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let r = spm::assessment_import_csv(&mut s, copy, "a-16.csv", &utf16, false)
+        .expect("a UTF-16 file imports");
+    assert_eq!(r.unchanged, 87, "UTF-16 reads back the same");
 
     // Only practice and answer: evidence and notes are kept.
     let r = spm::assessment_import_csv(

@@ -22,7 +22,7 @@ mod read;
 mod saved;
 
 pub use parse::{fold, period_from_text, DecimalMark, NumberStyle};
-pub use read::{column_index, column_letter};
+pub use read::{column_index, column_letter, decode as decode_text};
 pub use saved::{check, SavedMapping};
 
 use crate::error::{CoreError, ErrorCode, Result};
