@@ -212,21 +212,6 @@ pub fn delete(store: &mut Store, id: i64) -> Result<()> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patterns_hide_the_dates() {
-        assert_eq!(
-            pattern_of("Rapport_Agences 2025-03.XLSX"),
-            "rapport_agences *-*.xlsx",
-            "digit runs become *"
-        );
-        assert_eq!(pattern_of("mis.csv"), "mis.csv", "no digits, no change");
-    }
-}
-
 /// `mizani check`: every saved mapping reads back, is valid, and maps only to data elements
 /// that exist.
 pub fn check(conn: &rusqlite::Connection) -> Result<Vec<String>> {
@@ -263,4 +248,19 @@ pub fn check(conn: &rusqlite::Connection) -> Result<Vec<String>> {
         }
     }
     Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_hide_the_dates() {
+        assert_eq!(
+            pattern_of("Rapport_Agences 2025-03.XLSX"),
+            "rapport_agences *-*.xlsx",
+            "digit runs become *"
+        );
+        assert_eq!(pattern_of("mis.csv"), "mis.csv", "no digits, no change");
+    }
 }
