@@ -257,6 +257,50 @@ fn an_import_is_backed_up_first() {
 }
 
 #[test]
+fn a_backup_that_would_fill_the_disk_is_refused_and_so_is_the_import_it_guards() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo(dir.path());
+    let before = dump(&db);
+    let csv = dir.path().join("n01.csv");
+    std::fs::write(
+        &csv,
+        "branch,period,element,value\nN01,2026-09,active_clients,1234\n",
+    )
+    .expect("csv");
+    // Keep a thousand terabytes free: no disk has that, so every backup is refused.
+    let with_reserve = |args: &[&str]| {
+        bin()
+            .env("MIZANI_BACKUP_RESERVE_MB", "1000000000")
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    for (what, args) in [
+        ("a manual backup", vec!["backup", "create"]),
+        ("an import (its safety backup)", vec!["import", s(&csv)]),
+    ] {
+        let o = with_reserve(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{what} fails: {err}");
+        assert!(
+            err.contains("not enough free space") && err.contains("free some space"),
+            "{what}: the message says why and what to do: {err}"
+        );
+    }
+    assert_eq!(dump(&db), before, "nothing was imported");
+    assert_eq!(
+        json(&db, &["backup", "list"])["backups"]
+            .as_array()
+            .map(|a| a.len()),
+        Some(0),
+        "no partial backup was left"
+    );
+    ok(&db, &["import", s(&csv)]);
+}
+
+#[test]
 fn the_backup_folder_can_be_chosen_and_falls_back_when_unreachable() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = demo(dir.path());

@@ -662,6 +662,40 @@ fn create_named(store: &Store, kind: BackupKind, token: &str) -> Result<BackupIn
     Ok(info)
 }
 
+/// Space kept free on the backup folder's disk beyond the backup itself
+/// (`MIZANI_BACKUP_RESERVE_MB`, default 64 MiB): a backup never fills the disk the database
+/// needs to go on saving.
+fn reserve_bytes() -> u64 {
+    std::env::var("MIZANI_BACKUP_RESERVE_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(64)
+        .saturating_mul(1024 * 1024)
+}
+
+/// Refuses a backup of `db` into `dir` when the disk would be left with less than the reserve:
+/// the copy is about as large as the database and its write-ahead log.
+fn enough_space(db: &Path, dir: &Path) -> Result<()> {
+    let Ok(st) = rustix::fs::statvfs(dir) else {
+        return Ok(()); // unknown: the write itself says when the disk is full
+    };
+    let free = st.f_bavail.saturating_mul(st.f_frsize);
+    let size = file_times(db).0 + file_times(&sidecar(db, "-wal")).0;
+    let need = size.saturating_add(reserve_bytes());
+    if free < need {
+        let mib = |b: u64| format!("{:.1} MiB", b as f64 / 1_048_576.0);
+        return Err(io(format!(
+            "not enough free space in {} for a backup: {} free, {} needed (a copy of {} and {} kept free); free some space or choose another backup folder",
+            dir.display(),
+            mib(free),
+            mib(need),
+            mib(size),
+            mib(reserve_bytes())
+        )));
+    }
+    Ok(())
+}
+
 /// Writes a new backup of `db` with `write` into its backup folder (the default folder when the
 /// chosen one cannot be written); returns its path and time.
 fn write_into_folder(
@@ -674,6 +708,7 @@ fn write_into_folder(
     let into = |dir: &Path| -> Result<PathBuf> {
         std::fs::create_dir_all(dir)
             .map_err(|e| io(format!("cannot create {}: {e}", dir.display())))?;
+        enough_space(db, dir)?;
         let p = new_name(db, dir, now, token);
         write(&p)?;
         Ok(p)
