@@ -1004,6 +1004,32 @@ pub fn format_real(r: f64) -> String {
     }
 }
 
+/// [`format_real`] into a buffer (no allocation per value).
+fn write_real(out: &mut String, r: f64) {
+    use std::fmt::Write as _;
+    let _ = if r.fract() == 0.0 && r.abs() < 1e15 {
+        write!(out, "{}", r as i64)
+    } else {
+        write!(out, "{r}")
+    };
+}
+
+/// How many audit rows [`WriteTx::set_measurements`] inserts with one statement (measured:
+/// 1.3 s for a million instead of 2.4 s one by one; new measurements, by contrast, went no
+/// faster many to a statement).
+pub const BULK_ROWS: usize = 200;
+
+/// One value for [`WriteTx::set_measurements`]: the branch and the data element as (id, code),
+/// the month, the figure and the comment to store with it (when given).
+#[derive(Debug, Clone, Copy)]
+pub struct MeasurementValue<'a> {
+    pub branch: (i64, &'a str),
+    pub element: (i64, &'a str),
+    pub month: crate::period::Month,
+    pub value: f64,
+    pub comment: Option<&'a str>,
+}
+
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Integer(x), Value::Real(y)) | (Value::Real(y), Value::Integer(x)) => {
@@ -1220,6 +1246,216 @@ impl WriteTx<'_> {
                 Ok(Outcome::Updated)
             }
         }
+    }
+
+    /// Writes many measurements: for each value, in order, exactly what
+    /// [`WriteTx::set`] on [`MEASUREMENT`] with the fields `value`, `comment` (when given),
+    /// `entered_by` and `entered_at` would do (`crate::import::set_measurement`): the same rows,
+    /// the same audit rows (one per changed field, old and new value, label
+    /// `branch/month/element`, under this transaction's batch), the same sync change records and
+    /// the same ownership check, in the same transaction. Faster: one prepared
+    /// `INSERT … ON CONFLICT DO NOTHING` bound from plain values finds new rows without a
+    /// `SELECT` first (only a row that exists is read, compared and updated), and the audit rows
+    /// are written after the measurements, [`BULK_ROWS`] to a statement, in the order of their
+    /// `(entity, entity_key)` index. Returns the outcome of each value.
+    pub fn set_measurements<'a>(
+        &mut self,
+        values: &[MeasurementValue<'a>],
+    ) -> Result<Vec<Outcome>> {
+        use std::collections::HashMap;
+        use std::fmt::Write as _;
+        let user = self.user.clone();
+        let now = self.at;
+        let mut outcomes = Vec::with_capacity(values.len());
+        // (row, field, old text) of every audit row to write: field 0 value, 1 comment.
+        let mut audits: Vec<(u32, u8, Option<String>)> = Vec::with_capacity(values.len());
+        {
+            let tx = &self.tx;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO measurement (element_id, month, branch_id, value, comment, entered_by, entered_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            )?;
+            insert.raw_bind_parameter(6, &user)?;
+            insert.raw_bind_parameter(7, now)?;
+            let mut old_row = tx.prepare_cached(
+                "SELECT value, comment FROM measurement WHERE element_id = ?1 AND month = ?2 AND branch_id = ?3",
+            )?;
+            for (i, v) in values.iter().enumerate() {
+                let row = u32::try_from(i)
+                    .map_err(|_| CoreError::invalid("too many values for one write"))?;
+                let key = [
+                    Value::Integer(v.element.0),
+                    Value::Integer(i64::from(v.month.0)),
+                    Value::Integer(v.branch.0),
+                ];
+                if let Some(c) = &self.capture {
+                    c.check_owner(tx, &MEASUREMENT, Some(&key))?;
+                }
+                insert.raw_bind_parameter(1, v.element.0)?;
+                insert.raw_bind_parameter(2, v.month.0)?;
+                insert.raw_bind_parameter(3, v.branch.0)?;
+                insert.raw_bind_parameter(4, v.value)?;
+                insert.raw_bind_parameter(5, v.comment)?;
+                if insert.raw_execute()? == 1 {
+                    if let Some(c) = &mut self.capture {
+                        let mut fields = vec![("value", Value::Real(v.value))];
+                        if let Some(c) = v.comment {
+                            fields.push(("comment", Value::Text(c.to_string())));
+                        }
+                        fields.push(("entered_by", Value::Text(user.clone())));
+                        fields.push(("entered_at", Value::Integer(now)));
+                        c.row_created(tx, &MEASUREMENT, &key, &fields)?;
+                    }
+                    audits.push((row, 0, None));
+                    if v.comment.is_some() {
+                        audits.push((row, 1, None));
+                    }
+                    outcomes.push(Outcome::Inserted);
+                    continue;
+                }
+                // The row exists: compare, as `set` does.
+                let (old_value, old_comment): (f64, Option<String>) = old_row
+                    .query_row(params![v.element.0, v.month.0, v.branch.0], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                let value_changed = old_value != v.value;
+                let comment_changed = v.comment.is_some_and(|c| old_comment.as_deref() != Some(c));
+                if !value_changed && !comment_changed {
+                    outcomes.push(Outcome::Unchanged);
+                    continue;
+                }
+                // The changed fields and the unaudited ones, as `set` writes them.
+                let mut written: Vec<(&str, Value)> = Vec::with_capacity(4);
+                if value_changed {
+                    written.push(("value", Value::Real(v.value)));
+                }
+                if let (true, Some(c)) = (comment_changed, v.comment) {
+                    written.push(("comment", Value::Text(c.to_string())));
+                }
+                written.push(("entered_by", Value::Text(user.clone())));
+                written.push(("entered_at", Value::Integer(now)));
+                let sets: Vec<String> = written
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (col, _))| format!("{col} = ?{}", j + 4))
+                    .collect();
+                let sql = format!(
+                    "UPDATE measurement SET {} WHERE element_id = ?1 AND month = ?2 AND branch_id = ?3",
+                    sets.join(", ")
+                );
+                tx.prepare_cached(&sql)?
+                    .execute(rusqlite::params_from_iter(
+                        key.iter().chain(written.iter().map(|w| &w.1)),
+                    ))?;
+                if let Some(c) = &mut self.capture {
+                    let set: Vec<(&str, &Value)> = written.iter().map(|(c, v)| (*c, v)).collect();
+                    c.fields_set(tx, &MEASUREMENT, &key, &set)?;
+                }
+                if value_changed {
+                    audits.push((row, 0, Some(format_real(old_value))));
+                }
+                if comment_changed {
+                    audits.push((row, 1, old_comment));
+                }
+                outcomes.push(Outcome::Updated);
+            }
+        }
+        if audits.is_empty() {
+            return Ok(outcomes);
+        }
+        // The audit index is (entity, entity_key): rows written in the order of their label
+        // (branch code, month, element code) go into it side by side instead of all over it.
+        let sorted = |mut codes: Vec<&'a str>| {
+            codes.sort_unstable();
+            codes.dedup();
+            codes
+        };
+        let branch_codes = sorted(values.iter().map(|v| v.branch.1).collect());
+        let element_codes = sorted(values.iter().map(|v| v.element.1).collect());
+        let mut branch_rank: HashMap<i64, u64> = HashMap::new();
+        let mut element_rank: HashMap<i64, u64> = HashMap::new();
+        for v in values {
+            branch_rank
+                .entry(v.branch.0)
+                .or_insert_with(|| branch_codes.binary_search(&v.branch.1).unwrap_or(0) as u64);
+            element_rank
+                .entry(v.element.0)
+                .or_insert_with(|| element_codes.binary_search(&v.element.1).unwrap_or(0) as u64);
+        }
+        let sort_key = |row: u32| {
+            let v = &values[row as usize];
+            let b = branch_rank.get(&v.branch.0).copied().unwrap_or(0);
+            let e = element_rank.get(&v.element.0).copied().unwrap_or(0);
+            // Months are below 2^20 (year 87 381); ranks below 2^21 each.
+            (b << 42) | ((u64::from(v.month.0 as u32) & 0xF_FFFF) << 21) | e
+        };
+        let mut order: Vec<(u64, usize)> = audits
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (sort_key(a.0), i))
+            .collect();
+        order.sort_unstable();
+        let batch = self.batch_id()?;
+        let insert_sql = |n: usize| {
+            let rows: Vec<String> = (0..n)
+                .map(|i| {
+                    let p = 3 + i * 4;
+                    format!("(?1, ?2, ?{}, ?{}, ?{}, ?{})", p, p + 1, p + 2, p + 3)
+                })
+                .collect();
+            format!(
+                "INSERT INTO audit (batch_id, entity, entity_key, field, old_value, new_value) VALUES {}",
+                rows.join(", ")
+            )
+        };
+        let full = insert_sql(BULK_ROWS);
+        let (mut labels, mut texts) = (String::new(), String::new());
+        // `branch/month/` of the last label: in this order most labels share it.
+        let (mut prefix, mut prefix_of) = (String::new(), None);
+        for chunk in order.chunks(BULK_ROWS) {
+            let tail;
+            let sql = if chunk.len() == BULK_ROWS {
+                full.as_str()
+            } else {
+                tail = insert_sql(chunk.len());
+                tail.as_str()
+            };
+            // Every label and new value of the chunk in two buffers, bound as slices of them.
+            labels.clear();
+            texts.clear();
+            let mut spans: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(chunk.len());
+            for &(_, a) in chunk {
+                let (row, field, _) = &audits[a];
+                let v = &values[*row as usize];
+                let (l0, t0) = (labels.len(), texts.len());
+                if prefix_of != Some((v.branch.0, v.month)) {
+                    prefix.clear();
+                    let _ = write!(prefix, "{}/{}/", v.branch.1, v.month);
+                    prefix_of = Some((v.branch.0, v.month));
+                }
+                labels.push_str(&prefix);
+                labels.push_str(v.element.1);
+                if *field == 0 {
+                    write_real(&mut texts, v.value);
+                } else {
+                    texts.push_str(v.comment.unwrap_or_default());
+                }
+                spans.push((l0, labels.len(), t0, texts.len()));
+            }
+            let mut stmt = self.tx.prepare_cached(sql)?;
+            stmt.raw_bind_parameter(1, batch)?;
+            stmt.raw_bind_parameter(2, MEASUREMENT.name)?;
+            for (i, (&(_, a), &(l0, l1, t0, t1))) in chunk.iter().zip(&spans).enumerate() {
+                let (_, field, old) = &audits[a];
+                let p = 3 + i * 4;
+                stmt.raw_bind_parameter(p, labels.get(l0..l1).unwrap_or_default())?;
+                stmt.raw_bind_parameter(p + 1, if *field == 0 { "value" } else { "comment" })?;
+                stmt.raw_bind_parameter(p + 2, old.as_deref())?;
+                stmt.raw_bind_parameter(p + 3, texts.get(t0..t1).unwrap_or_default())?;
+            }
+            stmt.raw_execute()?;
+        }
+        Ok(outcomes)
     }
 
     /// Updates fields of an existing row; `NotFound` if the row does not exist.

@@ -58,21 +58,7 @@ fn full_dump(s: &Store) -> String {
         "peer_ack",
         "sync_conflict",
     ] {
-        let mut stmt = s
-            .conn()
-            .prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))
-            .expect("select");
-        let n = stmt.column_count();
-        let rows: Vec<String> = stmt
-            .query_map([], |r| {
-                Ok((0..n)
-                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).expect("cell")))
-                    .collect::<Vec<_>>()
-                    .join("|"))
-            })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+        let rows = query_rows(s, &format!("SELECT * FROM {t} ORDER BY 1, 2"));
         out.push_str(&format!("## {t}\n{}\n", rows.join("\n")));
     }
     // last_sent_at/last_received_at are in `site`, written only on success.
@@ -567,4 +553,156 @@ fn check_finds_damage_in_the_sync_tables() {
         "a change log ahead of what the site records is named: {:?}",
         r.problems
     );
+}
+
+/// The rows of a query, each as its cells joined by `|`.
+fn query_rows(s: &Store, sql: &str) -> Vec<String> {
+    let mut stmt = s.conn().prepare(sql).expect("select");
+    let n = stmt.column_count();
+    let rows: Vec<String> = stmt
+        .query_map([], |r| {
+            Ok((0..n)
+                .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).expect("cell")))
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    rows
+}
+
+/// The change log without its clock and sequence numbers (which depend on when and in which
+/// order the values were written): what a package would carry.
+fn changes(s: &Store) -> Vec<String> {
+    query_rows(
+        s,
+        "SELECT origin, tbl, key, col, val, prev_hlc, prev_origin FROM change ORDER BY tbl, key, col",
+    )
+}
+
+/// The audit trail without its timestamps.
+fn audit(s: &Store) -> Vec<String> {
+    query_rows(
+        s,
+        "SELECT b.user_name, b.action, a.entity, a.entity_key, a.field, a.old_value, a.new_value \
+         FROM audit a JOIN audit_batch b ON b.id = a.batch_id ORDER BY 1, 2, 3, 4, 5, 6, 7",
+    )
+}
+
+/// A copy of `s` (the same site: its own uid, peers and change log).
+fn copy(dir: &Path, s: &Store, name: &str) -> Store {
+    let path = dir.join(name);
+    s.backup_to(&path).expect("backup");
+    let mut c = Store::open(&path).expect("open the copy");
+    c.set_user(s.user());
+    c
+}
+
+/// A spreadsheet import writes through the bulk path (`WriteTx::set_measurements`); at an
+/// enrolled site it must log exactly the changes, audit rows and data that writing the same
+/// values one by one through `WriteTx::set` logs, and a branch site may still import only its
+/// own branches' figures.
+#[test]
+fn a_bulk_import_at_an_enrolled_site_logs_the_same_changes_as_one_by_one_writes() {
+    use mizani_core::period::Month;
+    use mizani_core::sheet::{self, ImportOptions};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut h = hq();
+    let b = join(dir.path(), &mut h, "North office", &["BR01"]);
+    // New values, a changed value, an unchanged one, a comment added to an unchanged value and
+    // one given with a new value.
+    let csv = "branch,period,element,value,comment\n\
+               BR01,2025-04,glp,1300,\n\
+               BR01,2025-03,glp,1250,recount\n\
+               BR01,2025-02,active_clients,52,\n\
+               BR01,2025-01,glp,1000,checked\n\
+               BR01,2025-04,active_clients,57,first month\n";
+    for (name, site) in [("head office", &h), ("branch site", &b)] {
+        let mut bulk = copy(dir.path(), site, &format!("{name}-bulk.sqlite"));
+        let mut one = copy(dir.path(), site, &format!("{name}-one.sqlite"));
+        let before = changes(&bulk);
+        let r = sheet::commit(
+            &mut bulk,
+            csv.as_bytes(),
+            "test.csv",
+            &ImportOptions::default(),
+            false,
+        )
+        .unwrap_or_else(|e| panic!("{name}: the import succeeds: {e} {:?}", e.details));
+        assert_eq!(
+            (r.inserted, r.updated, r.unchanged),
+            (2, 2, 1),
+            "{name}: two new values, a changed value and a new comment, one unchanged"
+        );
+        let rows = sheet::rows(
+            &one,
+            csv.as_bytes(),
+            "test.csv",
+            &ImportOptions::default(),
+            Month::parse("2030-12").expect("month"),
+        )
+        .expect("the same rows");
+        let counts = mizani_core::import::write_rows(&mut one, "import test.csv", &rows)
+            .expect("written one by one");
+        assert_eq!(counts, (2, 2, 1), "{name}: the same outcomes one by one");
+        let after = changes(&bulk);
+        assert_eq!(
+            after.len(),
+            before.len() + 9,
+            "{name}: two created rows, and the changed value and comments with who and when of the two changed rows, are logged"
+        );
+        assert_eq!(
+            after,
+            changes(&one),
+            "{name}: the bulk path logs the same changes as the one-by-one path"
+        );
+        assert_eq!(audit(&bulk), audit(&one), "{name}: and the same audit rows");
+        assert_eq!(dump(&bulk), dump(&one), "{name}: and the same data");
+        let seqs: Vec<i64> = bulk
+            .conn()
+            .prepare("SELECT c.seq FROM change c JOIN site s ON s.id = c.origin WHERE s.is_self = 1 ORDER BY c.seq")
+            .expect("select")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert!(
+            seqs.windows(2).all(|w| w[1] == w[0] + 1),
+            "{name}: this site's sequence numbers stay contiguous: {seqs:?}"
+        );
+    }
+
+    // A branch site's bulk import of another branch's figure is refused as a whole.
+    let mut bulk = copy(dir.path(), &b, "refused.sqlite");
+    let before = full_dump(&bulk);
+    let e = sheet::commit(
+        &mut bulk,
+        b"branch,period,element,value\nBR01,2025-04,glp,1300\nBR02,2025-04,glp,900\n",
+        "test.csv",
+        &ImportOptions::default(),
+        false,
+    )
+    .expect_err("a branch site cannot import another branch's data");
+    assert_eq!(e.code, ErrorCode::NotOwned, "{e}");
+    assert_eq!(full_dump(&bulk), before, "and nothing was written");
+
+    // The bulk import's changes travel to head office like any other.
+    let mut bulk = copy(dir.path(), &b, "travel.sqlite");
+    sheet::commit(
+        &mut bulk,
+        csv.as_bytes(),
+        "test.csv",
+        &ImportOptions::default(),
+        false,
+    )
+    .expect("import");
+    let b_uid = uid(&mut bulk);
+    let r = exchange(&mut bulk, &mut h, None);
+    assert_eq!(
+        r.applied, 9,
+        "the nine logged changes are applied at head office"
+    );
+    exchange(&mut h, &mut bulk, Some(&b_uid));
+    assert_eq!(dump(&bulk), dump(&h), "both sites hold the same data");
 }

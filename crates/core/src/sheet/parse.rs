@@ -222,6 +222,18 @@ pub struct Parsed {
 /// parentheses for negatives.
 pub fn parse_number(raw: &str, mark: DecimalMark) -> Option<Parsed> {
     let mut t = raw.trim();
+    // The common case, digits with an optional sign, reads the same in every style.
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return t
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(|value| Parsed {
+                value,
+                contradicts: false,
+            });
+    }
     let mut negative = false;
     if let Some(inner) = t.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
         negative = true;

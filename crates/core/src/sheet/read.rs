@@ -247,9 +247,21 @@ pub fn detect_separator(text: &str) -> u8 {
 /// spreadsheet's row `i + 1`. Stops after `limit` records. Returns the records and whether a
 /// quote was left open at the end. Stops (silently) after [`MAX_CELLS`] fields in all.
 fn split_records(text: &str, sep: u8, limit: usize) -> (Vec<Vec<String>>, Option<usize>) {
+    split_records_into(text, sep, limit, |f| f)
+}
+
+/// [`split_records`] with each field made into a `T` as it is read (cells for a sheet, without
+/// a second pass that would allocate every record again).
+fn split_records_into<T>(
+    text: &str,
+    sep: u8,
+    limit: usize,
+    make: impl Fn(String) -> T,
+) -> (Vec<Vec<T>>, Option<usize>) {
     let b = text.as_bytes();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut row: Vec<String> = Vec::new();
+    let mut rows: Vec<Vec<T>> = Vec::new();
+    let mut row: Vec<T> = Vec::new();
+    let mut width = 0usize;
     let mut i = 0usize;
     let n = b.len();
     let mut unclosed = None;
@@ -302,14 +314,14 @@ fn split_records(text: &str, sep: u8, limit: usize) -> (Vec<Vec<String>>, Option
             field.push_str(text.get(i..e).unwrap_or_default().trim());
             i = e;
         }
-        row.push(field);
+        row.push(make(field));
         if i >= n {
             break;
         }
         if b[i] == sep {
             i += 1;
             if i >= n {
-                row.push(String::new());
+                row.push(make(String::new()));
             }
             continue;
         }
@@ -319,7 +331,8 @@ fn split_records(text: &str, sep: u8, limit: usize) -> (Vec<Vec<String>>, Option
         } else {
             i += 1;
         }
-        rows.push(std::mem::take(&mut row));
+        width = width.max(row.len());
+        rows.push(std::mem::replace(&mut row, Vec::with_capacity(width)));
     }
     if !row.is_empty() && rows.len() < limit {
         rows.push(row);
@@ -331,7 +344,13 @@ fn split_records(text: &str, sep: u8, limit: usize) -> (Vec<Vec<String>>, Option
 /// the rows, notices, and the row where a quoted field was left open (an error: the rest of
 /// the file was swallowed into one cell).
 pub fn parse_delimited(text: &str, sep: u8) -> Result<(Vec<Row>, Vec<String>, Option<u32>)> {
-    let (records, unclosed) = split_records(text, sep, usize::MAX);
+    let (records, unclosed) = split_records_into(text, sep, usize::MAX, |f| {
+        if f.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(f)
+        }
+    });
     let counted: usize = records.iter().map(Vec::len).sum();
     if counted > MAX_CELLS {
         return Err(rejected(format!(
@@ -339,22 +358,12 @@ pub fn parse_delimited(text: &str, sep: u8) -> Result<(Vec<Row>, Vec<String>, Op
         )));
     }
     let mut notices = Vec::new();
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(records.len());
     let mut cut = false;
-    for (i, rec) in records.into_iter().enumerate() {
-        if rec.iter().all(|f| f.is_empty()) {
+    for (i, mut cells) in records.into_iter().enumerate() {
+        if cells.iter().all(Cell::is_empty) {
             continue;
         }
-        let mut cells: Vec<Cell> = rec
-            .into_iter()
-            .map(|f| {
-                if f.is_empty() {
-                    Cell::Empty
-                } else {
-                    Cell::Text(f)
-                }
-            })
-            .collect();
         if cells.len() > MAX_COLUMNS as usize {
             cells.truncate(MAX_COLUMNS as usize);
             cut = true;
