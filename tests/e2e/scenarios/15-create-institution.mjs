@@ -18,6 +18,7 @@ export default async function (t) {
   await t.click("create-submit");
   const err = await t.text("welcome-error");
   t.log(`currency "XO": "${err}"`);
+  assert.match(err, /^Une valeur saisie n'est pas valable\. Détail/, "the core's refusal starts in the user's language");
   assert.ok(!(await (await t.$("org-name")).isExisting()), "still on the welcome screen");
 
   await t.set("create-currency", "XOF");

@@ -95,11 +95,18 @@ function isCoreError(e: unknown): e is CoreError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
+/** The core writes its messages in English. In French or Spanish the message starts with
+ *  what happened in the user's language (by error code), then the core's detail. */
+function localised(e: CoreError): CoreError {
+  if (i18n.lang === "en") return e;
+  return { ...e, message: t("errors.detail", { head: t(`errors.code_${e.code}`), detail: e.message }) };
+}
+
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    if (isCoreError(e)) throw new IpcError(e);
+    if (isCoreError(e)) throw new IpcError(localised(e));
     throw new IpcError({ code: "io", message: String(e), details: [], fields: [] });
   }
 }
@@ -241,7 +248,7 @@ export { type AppState };
 // Native dialogs and the system viewer (official Tauri plugins), kept here with the rest of IPC.
 import { open as openDialog, save as saveDialog, ask as askDialog } from "@tauri-apps/plugin-dialog";
 import { openPath } from "@tauri-apps/plugin-opener";
-import { t } from "./i18n/i18n.svelte";
+import { i18n, t } from "./i18n/i18n.svelte";
 
 export const dialogs = {
   /** Choose a file to read; null when cancelled. */
