@@ -39,6 +39,30 @@ fn value(b: usize, e: usize, m: i32) -> u64 {
     ((b as u64) * 7919 + (e as u64) * 104_729 + (m as u64) * 31) % 1_000_000
 }
 
+/// The database file's size, for the safety backup's line.
+fn db_size_of(store: &mizani_core::Store) -> String {
+    store
+        .path()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| human_bytes(m.len()))
+        .unwrap_or_default()
+}
+
+/// Every import is preceded by a safety backup of the database (docs/RELIABILITY.md): timed
+/// here on its own, so that the import's figure is the import's (it then finds the backup
+/// fresh and takes none).
+fn safety_backup(store: &mizani_core::Store, size: &str) -> Result<()> {
+    use mizani_core::backup::{self, BackupKind};
+    let t = Instant::now();
+    let b = backup::before_change(store, BackupKind::BeforeImport)?;
+    println!(
+        "  safety backup before the import (database of {size}): {:.2} s{}",
+        t.elapsed().as_secs_f64(),
+        if b.is_some() { "" } else { " (none needed)" }
+    );
+    Ok(())
+}
+
 pub fn bench_sheet(dir: &Path) -> Result<()> {
     section("8. Spreadsheet import (sheet::commit)");
     let db_path = dir.join("sheet.sqlite");
@@ -98,6 +122,7 @@ pub fn bench_sheet(dir: &Path) -> Result<()> {
     );
     drop((p, bytes));
 
+    safety_backup(&store, &db_size_of(&store))?;
     let (c0, _) = cpu_seconds();
     let t = Instant::now();
     let r = sheet::commit_file(&mut store, &csv_path, &ImportOptions::default(), false)?;
@@ -187,6 +212,7 @@ pub fn bench_sheet(dir: &Path) -> Result<()> {
         wb.save_to_buffer()?
     };
     let values = BRANCHES * elements.len();
+    safety_backup(&store, &db_size_of(&store))?;
     let t = Instant::now();
     let r = sheet::commit(
         &mut store,
