@@ -11,7 +11,8 @@ S=fuzz/seeds
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export MIZANI_USER=seeds
-# Only the seeds written here (read_csv and read_xlsx have hand-made seeds of their own).
+# Only the seeds written here (read_csv has hand-made seeds; those of read_xlsx come from
+# UPDATE_FUZZ_SEEDS=1 cargo test -p mizani-core --test sheet fuzz_seeds).
 rm -rf "$S"/{sync_package,enrolment,formula,measurements_csv,assessment_csv}
 mkdir -p "$S"/{sync_package,enrolment,formula,measurements_csv,assessment_csv}
 

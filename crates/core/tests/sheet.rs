@@ -956,21 +956,39 @@ fn a_fixed_period_can_be_given_and_a_sheet_without_one_is_refused() {
     close(value(&s, "N01", "glp", "2025-02"), 10.0, "February");
 }
 
-/// Writes the generated workbooks as seeds of the `read_xlsx` fuzz target
-/// (`cargo test -p mizani-core --test sheet -- --ignored`; the seeds are committed).
+/// The seeds of the `read_xlsx` fuzz target are this file's generated workbooks, committed in
+/// fuzz/seeds/read_xlsx: every run checks they are there and that the reader takes each
+/// (each previews; the bad cells of the bad one are problems on their cells); `UPDATE_FUZZ_SEEDS=1`
+/// rewrites them (like UPDATE_FIXTURES for the upgrade fixtures).
 #[test]
-#[ignore]
-fn write_fuzz_seeds() {
+fn fuzz_seeds_of_the_xlsx_reader_are_in_place() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/read_xlsx");
-    std::fs::create_dir_all(&dir).expect("seed folder");
-    for (name, bytes) in [
-        ("wide.xlsx", wide_xlsx()),
-        ("dates.xlsx", dates_xlsx()),
-        ("bad.xlsx", bad_xlsx()),
-    ] {
-        std::fs::write(dir.join(name), bytes).expect("seed written");
+    let seeds = [
+        ("wide.xlsx", wide_xlsx(), true),
+        ("dates.xlsx", dates_xlsx(), true),
+        ("bad.xlsx", bad_xlsx(), false),
+    ];
+    if std::env::var("UPDATE_FUZZ_SEEDS").is_ok_and(|v| !v.is_empty()) {
+        std::fs::create_dir_all(&dir).expect("seed folder");
+        for (name, bytes, _) in &seeds {
+            std::fs::write(dir.join(name), bytes).expect("seed written");
+        }
     }
-    assert!(dir.join("wide.xlsx").exists(), "the seeds are in place");
+    let s = mfi();
+    for (name, _, sound) in &seeds {
+        let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| {
+            panic!("fuzz seed {name} is missing ({e}); UPDATE_FUZZ_SEEDS=1 cargo test -p mizani-core --test sheet fuzz_seeds")
+        });
+        let p = sheet::preview(&s, &bytes, name, &opts())
+            .unwrap_or_else(|e| panic!("{name}: the reader takes the seed: {e}"));
+        if !*sound {
+            assert!(
+                p.problems.iter().any(|x| x.col.is_some()),
+                "{name}: its bad cells are problems on their cells: {:?}",
+                p.problems
+            );
+        }
+    }
 }
 
 /// The mapping suggested for `file`, with column `col` ("Nouveaux adhérents") mapped to
