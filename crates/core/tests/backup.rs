@@ -33,31 +33,12 @@ fn dump_of(p: &Path) -> String {
 
 /// Every table, the audit trail and sync log included (rows sorted).
 fn everything(c: &Connection) -> String {
-    let names: Vec<String> = c
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .expect("prepare")
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
     let mut out = String::new();
-    for t in names {
-        let mut stmt = c
-            .prepare(&format!("SELECT * FROM \"{t}\""))
-            .expect("select");
-        let n = stmt.column_count();
-        let mut rows: Vec<String> = stmt
-            .query_map([], |r| {
-                Ok((0..n)
-                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).expect("cell")))
-                    .collect::<Vec<_>>()
-                    .join("|"))
-            })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        rows.sort();
-        out.push_str(&format!("## {t}\n{}\n", rows.join("\n")));
+    for t in common::table_names(c) {
+        out.push_str(&format!(
+            "## {t}\n{}\n",
+            common::sorted_rows(c, &t).join("\n")
+        ));
     }
     out
 }

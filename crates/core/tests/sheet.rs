@@ -57,32 +57,10 @@ fn count(s: &Store) -> i64 {
 /// Every row of every table, to prove that a refused import changed nothing.
 fn dump(s: &Store) -> String {
     let c = s.conn();
-    let tables: Vec<String> = c
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .expect("prepare")
-        .query_map([], |r| r.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
     let mut out = String::new();
-    for t in tables {
+    for t in common::table_names(c) {
         out.push_str(&format!("## {t}\n"));
-        let mut stmt = c
-            .prepare(&format!("SELECT * FROM \"{t}\""))
-            .expect("select");
-        let n = stmt.column_count();
-        let mut rows: Vec<String> = stmt
-            .query_map([], |r| {
-                Ok((0..n)
-                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).expect("cell")))
-                    .collect::<Vec<_>>()
-                    .join("|"))
-            })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        rows.sort();
-        out.push_str(&rows.join("\n"));
+        out.push_str(&common::sorted_rows(c, &t).join("\n"));
         out.push('\n');
     }
     out

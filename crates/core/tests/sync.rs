@@ -557,19 +557,7 @@ fn check_finds_damage_in_the_sync_tables() {
 
 /// The rows of a query, each as its cells joined by `|`.
 fn query_rows(s: &Store, sql: &str) -> Vec<String> {
-    let mut stmt = s.conn().prepare(sql).expect("select");
-    let n = stmt.column_count();
-    let rows: Vec<String> = stmt
-        .query_map([], |r| {
-            Ok((0..n)
-                .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).expect("cell")))
-                .collect::<Vec<_>>()
-                .join("|"))
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    rows
+    common::rows(s.conn(), sql)
 }
 
 /// The change log without its clock and sequence numbers (which depend on when and in which

@@ -10,6 +10,8 @@
 //! of measurements, its objectives, practices and part of its audit trail) by SQL inserts into
 //! the tables of that version.
 
+mod common;
+
 use mizani_core::api;
 use mizani_core::store::{Store, APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use mizani_core::ErrorCode;
@@ -33,21 +35,7 @@ fn tables(c: &Connection) -> Vec<String> {
 fn dump(c: &Connection, names: &[String]) -> String {
     let mut out = String::new();
     for t in names {
-        let mut stmt = c
-            .prepare(&format!("SELECT * FROM \"{t}\""))
-            .expect("select");
-        let n = stmt.column_count();
-        let mut rows: Vec<String> = stmt
-            .query_map([], |r| {
-                Ok((0..n)
-                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).expect("cell")))
-                    .collect::<Vec<_>>()
-                    .join("|"))
-            })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        rows.sort();
+        let rows = common::sorted_rows(c, t);
         out.push_str(&format!(
             "## {t} ({} rows)\n{}\n",
             rows.len(),

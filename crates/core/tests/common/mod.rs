@@ -115,3 +115,36 @@ pub fn custom(
         description: String::new(),
     }
 }
+
+/// The rows of `sql`, each as its cells (`Value` debug text) joined by `|`, in the query's
+/// order: how tests compare whole tables before and after.
+pub fn rows(c: &rusqlite::Connection, sql: &str) -> Vec<String> {
+    let mut stmt = c.prepare(sql).expect("select");
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        Ok((0..n)
+            .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).expect("cell")))
+            .collect::<Vec<_>>()
+            .join("|"))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+/// The rows of table `t`, sorted (independent of storage order).
+pub fn sorted_rows(c: &rusqlite::Connection, t: &str) -> Vec<String> {
+    let mut v = rows(c, &format!("SELECT * FROM \"{t}\""));
+    v.sort();
+    v
+}
+
+/// Every table of the database, by name.
+pub fn table_names(c: &rusqlite::Connection) -> Vec<String> {
+    c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
