@@ -238,6 +238,11 @@ export function onBackup(handler: (b: BackupInfo) => void): Promise<UnlistenFn> 
   return listen<BackupInfo>("backup", (ev) => handler(ev.payload));
 }
 
+/** An automatic backup failed (disk nearly full, backup folder unreachable, …). */
+export function onBackupError(handler: (e: CoreError) => void): Promise<UnlistenFn> {
+  return listen<CoreError>("backup-error", (ev) => handler(localised(ev.payload)));
+}
+
 /** Background synchronisation failed (e.g. the folder became unreadable). */
 export function onSyncError(handler: (e: CoreError) => void): Promise<UnlistenFn> {
   return listen<CoreError>("sync-error", (ev) => handler(ev.payload));
