@@ -1315,6 +1315,7 @@ pub fn restore(
         Ok(mut s) => {
             s.set_backed_up(PathBuf::from(&restored.path));
             rebase_after(&mut s, lost.as_ref(), &mut warnings);
+            keep_encrypted(&mut s, key, &mut warnings);
             Ok((
                 s,
                 RestoreReport {
@@ -1399,6 +1400,23 @@ pub fn restore_path(db: &Path, file: &Path, key: Option<&str>) -> Result<Restore
         changes_undone,
         warnings,
     })
+}
+
+/// A plain backup restored over an encrypted database (taken before it was encrypted) is
+/// encrypted again with the database's passphrase: a restore never removes the encryption.
+fn keep_encrypted(store: &mut Store, key: Option<&str>, warnings: &mut Vec<String>) {
+    let Some(k) = key.filter(|_| !store.is_encrypted()) else {
+        return;
+    };
+    match store.rekey(Some(k)) {
+        Ok(()) => warnings.push(
+            "the backup was not encrypted (taken before the encryption): the restored database was encrypted again with the current passphrase".into(),
+        ),
+        Err(e) => warnings.push(format!(
+            "the backup was not encrypted and encrypting the restored database failed ({}); encrypt it again in Settings → Encryption",
+            e.message
+        )),
+    }
 }
 
 /// Re-bases a restored synchronising site's change log (see [`crate::sync::rebase`]); what it

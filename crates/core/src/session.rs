@@ -261,11 +261,19 @@ impl Session {
 
     /// Encrypts the open database (or changes its passphrase); see [`api::encrypt_database`].
     pub fn encrypt(&mut self, passphrase: &str) -> Result<api::EncryptionReport> {
+        // A scheduled backup copying the database (with the old key) finishes first, and is
+        // not recorded for the re-keyed database.
+        let files = self.files.clone();
+        let _exclusive = files.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch += 1;
         api::encrypt_database(self.store_mut()?, passphrase)
     }
 
     /// Removes the encryption of the open database.
     pub fn decrypt(&mut self) -> Result<api::EncryptionReport> {
+        let files = self.files.clone();
+        let _exclusive = files.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch += 1;
         api::decrypt_database(self.store_mut()?)
     }
 

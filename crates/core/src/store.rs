@@ -458,16 +458,31 @@ impl Store {
         // Swap: close this connection, rename over the database, reopen with the new key.
         let old = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
         drop(old);
-        for suffix in ["-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
-        std::fs::rename(&tmp, &path).map_err(|e| {
-            CoreError::new(
-                ErrorCode::Io,
-                format!("cannot replace {}: {e}", path.display()),
-            )
-        })?;
-        let reopened = Store::open_with_key(&path, new_key)?;
+        let swapped = (|| {
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            std::fs::rename(&tmp, &path).map_err(|e| {
+                CoreError::new(
+                    ErrorCode::Io,
+                    format!(
+                        "cannot replace {}: {e}; the database was not changed",
+                        path.display()
+                    ),
+                )
+            })?;
+            Store::open_with_key(&path, new_key)
+        })();
+        let reopened = match swapped {
+            Ok(s) => s,
+            Err(e) => {
+                // Never go on with the placeholder connection: back to the database as it is.
+                let _ = std::fs::remove_file(&tmp);
+                let back = Store::open_with_key(&path, self.key.as_deref())?;
+                self.conn = back.conn;
+                return Err(e);
+            }
+        };
         self.conn = reopened.conn;
         self.key = reopened.key;
         // Earlier backups hold the old key: the next one is due whatever changed.

@@ -202,3 +202,38 @@ fn backups_of_an_encrypted_database_follow_its_passphrase_and_restore_encrypted(
         "after decrypting, every backup is plain and readable: {listed:?}"
     );
 }
+
+#[test]
+fn a_plain_backup_restored_over_an_encrypted_database_is_encrypted_again() {
+    use mizani_core::backup::{self, BackupKind};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("mizani.sqlite");
+    let s = sample(&db);
+    let plain = backup::create(&s, BackupKind::Manual).expect("a plain backup");
+    // Kept outside the backup folder (encrypting removes the plain backups in it).
+    let kept = dir.path().join("kept-plain.sqlite");
+    std::fs::copy(&plain.path, &kept).expect("copy");
+    let before = canonical_dump(s.conn()).expect("dump");
+    let mut s = s;
+    api::encrypt_database(&mut s, "a long passphrase").expect("encrypt");
+    let (s, report) = backup::restore(s, &kept)
+        .map_err(|(_, e)| e)
+        .expect("the plain backup restores");
+    assert!(
+        s.is_encrypted() && looks_encrypted(&db),
+        "a restore never removes the encryption"
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("encrypted again")),
+        "the report says so: {:?}",
+        report.warnings
+    );
+    assert_eq!(
+        canonical_dump(s.conn()).expect("dump"),
+        before,
+        "with the backup's data"
+    );
+}

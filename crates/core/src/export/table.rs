@@ -103,12 +103,15 @@ impl Table {
             rows: Vec::new(),
         }
     }
-    pub fn push(&mut self, row: Vec<Cell>) {
+    /// Adds a row of one cell per column (checked in debug builds; in release a row of another
+    /// length is cut or padded with empty cells, never a panic in the writers).
+    pub fn push(&mut self, mut row: Vec<Cell>) {
         debug_assert_eq!(
             row.len(),
             self.headers.len(),
             "a row has one cell per column"
         );
+        row.resize_with(self.headers.len(), || Cell::Empty);
         self.rows.push(row);
     }
 }

@@ -745,8 +745,6 @@ fn apply_mapping(
     (out, missing)
 }
 
-/// Reads, maps and validates; compares with the database. `full`: also builds the preview
-/// grid and keeps the values for writing.
 /// The visible sheets of Mizani's entry template in a workbook (marker in G1).
 fn template_sheets(bytes: &[u8]) -> Vec<String> {
     let Ok(mut wb) = read::open(bytes) else {
@@ -896,6 +894,8 @@ fn analyse_all(
     Ok(m)
 }
 
+/// Reads, maps and validates; compares with the database. `full`: also builds the preview
+/// grid and keeps the values for writing.
 fn analyse(
     store: &Store,
     bytes: &[u8],
@@ -1874,7 +1874,9 @@ pub fn commit(
     let headers = a.header_texts.clone();
     // The safety copy before a bulk change (docs/RELIABILITY.md, Backups): nothing is
     // imported without it.
-    crate::backup::before_change(store, crate::backup::BackupKind::BeforeImport)?;
+    if a.counts.new + a.counts.changed > 0 {
+        crate::backup::before_change(store, crate::backup::BackupKind::BeforeImport)?;
+    }
     // Month by month, then branch and element: each month's rows go into the measurement
     // table (clustered by element, month, branch) and its (branch, month) index at a few
     // places side by side (measured much faster than the key order, or a branch-major one).
